@@ -1,0 +1,15 @@
+/**
+ * What a card offers a reader: contacts for power and reset (ISO/IEC 7816-3 §6: cold and warm
+ * reset, answer-to-reset) and APDU exchange. The simulator in `src/card` implements this
+ * structurally; transports drive it (in-process, vpcd). Nothing here imports the simulator.
+ */
+export interface CardPort {
+  /** Cold reset: power the card on; returns the ATR. */
+  powerOn(): Uint8Array;
+  /** Warm reset; returns the ATR. */
+  reset(): Uint8Array;
+  /** Deactivate the contacts; the card forgets its volatile state. */
+  powerOff(): void;
+  /** One C-APDU in, one R-APDU (data ‖ SW1 SW2) out. */
+  process(command: Uint8Array): Uint8Array;
+}
