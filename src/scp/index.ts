@@ -60,3 +60,4 @@ export { openSecureChannel, type OpenSecureChannelOptions, type Transmit } from 
 export { logicalChannelOf, claForChannel, hasSecureMessaging } from './messaging.ts';
 export * as scp02 from './scp02/index.ts';
 export * as scp03 from './scp03/index.ts';
+export { SecureSession, type SecureSessionOptions, type SessionObserver } from './secure-session.ts';

@@ -1,0 +1,45 @@
+/**
+ * A simulated card whose persistent state lives in a JSON file: loaded when the file exists,
+ * created from a profile when it does not, written atomically (temp file + rename) after every
+ * committed change so a crash never leaves half a file.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { SimulatedCard, createCard, type ProfileName } from '../card/index.ts';
+import { CardStateError } from '../card/errors.ts';
+import { UsageError } from './errors.ts';
+
+export function saveCardState(file: string, json: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, json, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * Open the card stored in `file` (or create it with `profile`), and save it after every change.
+ * A file that is not a valid card state is refused with a readable message and left untouched.
+ */
+export function openCardFile(file: string, profile: ProfileName | undefined): { card: SimulatedCard; created: boolean } {
+  if (existsSync(file)) {
+    let json: string;
+    try {
+      json = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError('BAD_VALUE', `cannot read card state ${file}: ${(e as Error).message}`);
+    }
+    let card: SimulatedCard;
+    try {
+      card = SimulatedCard.fromState(json);
+    } catch (e) {
+      if (e instanceof CardStateError || e instanceof SyntaxError) {
+        throw new UsageError('BAD_VALUE', `${file} is not a valid opentsm card state: ${e.message}`);
+      }
+      throw e;
+    }
+    card.onChange((state) => saveCardState(file, state));
+    return { card, created: false };
+  }
+  const card = createCard({ profile: profile ?? 'scp03' });
+  saveCardState(file, card.serialize());
+  card.onChange((state) => saveCardState(file, state));
+  return { card, created: true };
+}
