@@ -116,7 +116,10 @@ function encodeKey(k: PutKeyKey, encryptKey: EncryptKey): Uint8Array {
  * KCVs of DES/AES keys are computed when not given. Throws `RangeError` when the data exceeds 255 bytes.
  */
 export function buildPutKey(req: PutKeyRequest, encryptKey: EncryptKey): CommandApdu {
-  if (!Number.isInteger(req.replaceKvn) || req.replaceKvn < 0 || req.replaceKvn > 0x7f) throw new RangeError('replaceKvn: 0..127');
+  if (!Number.isInteger(req.replaceKvn) || req.replaceKvn < 0 || (req.replaceKvn > 0x7f && req.replaceKvn !== 0xff)) {
+    // 00 adds a key set; 01..7F replaces one; FF replaces the initial key set (§11.8.2.1, §11.1.8).
+    throw new RangeError('replaceKvn: 0..127 or 255');
+  }
   if (!Number.isInteger(req.newKvn) || req.newKvn < 1 || req.newKvn > 0x7f) throw new RangeError('newKvn: 1..127');
   if (!Number.isInteger(req.keyId) || req.keyId < 0 || req.keyId > 0x7f) throw new RangeError('keyId: 0..127');
   if (req.keys.length === 0) throw new RangeError('PUT KEY needs at least one key');

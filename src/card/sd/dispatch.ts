@@ -1,0 +1,107 @@
+/**
+ * Command dispatch inside a Security Domain (GPCS 2.3.1 §6.3 command dispatch, §7.3.1 secure messaging
+ * support, Table 11-1 commands per card life cycle state, Table 11-2 minimum security level).
+ *
+ * Secure messaging is removed before the command is handled and applied to the response after, so a
+ * refused command still carries an R-MAC when the level asks for one. Any refusal rolls the draft back.
+ */
+import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
+import { encodeResponse, type ResponseApdu } from '../../apdu/response.ts';
+import { CardLifeCycle } from '../../gp/index.ts';
+import type { CommandContext, SdCommandContext } from '../context.ts';
+import { SW, SwError } from '../errors.ts';
+import { swBytes, swFor, type Outcome } from '../outcome.ts';
+import { cardLifeCycle } from '../registry.ts';
+import type { AppRecord } from '../state.ts';
+import { deleteCommand } from './delete.ts';
+import { getData } from './get-data.ts';
+import { getStatus } from './get-status.ts';
+import { install } from './install.ts';
+import { load } from './load.ts';
+import { putKey } from './put-key.ts';
+import { externalAuthenticate, initializeUpdate } from './secure-channel.ts';
+import { setStatus } from './set-status.ts';
+import { storeData } from './store-data.ts';
+
+type Handler = (ctx: SdCommandContext) => ResponseApdu;
+
+interface Route {
+  readonly handler: Handler;
+  /** Table 11-2: needs an authenticated secure channel session. */
+  readonly authenticated: boolean;
+  /** Changes card content or SD data: refused in CARD_LOCKED (§5.1.1.4). */
+  readonly contentChange: boolean;
+}
+
+const ROUTES: ReadonlyMap<number, Route> = new Map([
+  [0xe4, { handler: deleteCommand, authenticated: true, contentChange: true }],
+  [0xca, { handler: getData, authenticated: false, contentChange: false }],
+  [0xf2, { handler: getStatus, authenticated: true, contentChange: false }],
+  [0xe6, { handler: install, authenticated: true, contentChange: true }],
+  [0xe8, { handler: load, authenticated: true, contentChange: true }],
+  [0xd8, { handler: putKey, authenticated: true, contentChange: true }],
+  [0xf0, { handler: setStatus, authenticated: true, contentChange: false }],
+  [0xe2, { handler: storeData, authenticated: true, contentChange: true }],
+]);
+
+/** Instructions the OPEN handles only with an interindustry class. */
+const ISO_ONLY = new Set([0x70, 0xa4, 0xc0]);
+
+function protect(ctx: CommandContext, plain: Uint8Array): Uint8Array {
+  const session = ctx.channel.session;
+  return session ? session.wrapResponse(plain) : plain;
+}
+
+/** Process a command for the Security Domain `sd` selected on the channel. */
+export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: CommandApdu, raw: Uint8Array): Outcome {
+  const ctx0 = { ...base, sd, session: undefined, command: outer };
+  if (outer.ins === 0x50) {
+    if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
+    return initializeUpdate(ctx0, raw);
+  }
+  if (outer.ins === 0x82) {
+    if (!base.cla.proprietary) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
+    return externalAuthenticate(ctx0, raw);
+  }
+  // Secure messaging (§10.5): unwrap when a session is open; SM without a session is refused.
+  const session = base.channel.session;
+  let command = outer;
+  if (session) {
+    let plain: Uint8Array;
+    try {
+      plain = session.unwrapCommand(raw);
+    } catch (e) {
+      base.channel.session = undefined;
+      return { response: swBytes(swFor(e) === SW.UNKNOWN ? SW.SECURITY_STATUS_NOT_SATISFIED : swFor(e)), commit: false };
+    }
+    try {
+      command = decodeCommand(plain);
+    } catch {
+      return { response: protect(base, swBytes(SW.WRONG_LENGTH)), commit: false };
+    }
+  } else if (base.cla.secureMessaging) {
+    return { response: swBytes(SW.SECURITY_STATUS_NOT_SATISFIED), commit: false };
+  }
+  const ctx: SdCommandContext = { ...base, sd, session: session?.active ? session : undefined, command };
+  try {
+    const response = route(ctx);
+    return { response: protect(base, encodeResponse(response)), commit: true };
+  } catch (e) {
+    return { response: protect(base, swBytes(swFor(e))), commit: false };
+  }
+}
+
+function route(ctx: SdCommandContext): ResponseApdu {
+  const { command } = ctx;
+  if (ISO_ONLY.has(command.ins)) throw new SwError(ctx.cla.proprietary ? SW.CLA_NOT_SUPPORTED : SW.INCORRECT_P1P2);
+  const r = ROUTES.get(command.ins);
+  if (!r) throw new SwError(SW.INS_NOT_SUPPORTED);
+  if (command.ins !== 0xca && !ctx.cla.proprietary) throw new SwError(SW.CLA_NOT_SUPPORTED);
+  const lc = cardLifeCycle(ctx.state);
+  if (lc === CardLifeCycle.TERMINATED && command.ins !== 0xca) throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card terminated');
+  if (r.authenticated && !ctx.session) throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
+  if (r.contentChange && lc === CardLifeCycle.CARD_LOCKED) {
+    throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card locked: no content or data changes');
+  }
+  return r.handler(ctx);
+}

@@ -1,0 +1,81 @@
+/**
+ * GET DATA handled by a Security Domain (GPCS 2.3.1 §11.3): IIN '42', CIN '45', Card Data '66',
+ * Key Information Template 'E0', CPLC '9F7F' (ISD), sequence counter 'C1' (SCP02, SCP03 pseudo-random),
+ * current security level 'D3', list of applications '2F00' (with tag list '5C 00'), SD Manager URL '5F50',
+ * and — for UICC / eSE use — ICCID '5A' and EID 'BF3E' { '5A' } (ISD).
+ *
+ * With a GlobalPlatform class the response is the whole TLV; with an ISO class only its value (§11.3.3.1).
+ * Unknown or absent objects: 6A88.
+ */
+import { concat, fromHex } from '../../core/bytes.ts';
+import { encodeTlv, encodeConstructed, parseTlvs } from '../../core/tlv.ts';
+import type { ResponseApdu } from '../../apdu/response.ts';
+import type { SdCommandContext } from '../context.ts';
+import { SW, SwError } from '../errors.ts';
+import { canSee } from '../registry.ts';
+import { cardData } from './fci.ts';
+import { keyInformationTemplate } from './keys.ts';
+import { defaultSequenceCounter } from './secure-channel.ts';
+
+function counterBytes(scp: 2 | 3, n: number): Uint8Array {
+  return scp === 2 ? Uint8Array.of((n >> 8) & 0xff, n & 0xff) : Uint8Array.of((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+}
+
+/** The full TLV object for `tag`, or undefined. */
+function dataObject(ctx: SdCommandContext, tag: number): Uint8Array | undefined {
+  const sd = ctx.sd.securityDomain!;
+  const isIsd = ctx.sd.aid === ctx.state.isd;
+  const stored = (t: string) => (sd.data[t] !== undefined ? fromHex(sd.data[t]!) : undefined);
+  switch (tag) {
+    case 0x42:
+    case 0x45:
+    case 0x5f50: {
+      const v = stored(tag.toString(16).toUpperCase());
+      return v ? encodeTlv(tag, v) : undefined;
+    }
+    case 0x66:
+      return cardData(ctx.sd);
+    case 0xe0:
+      return keyInformationTemplate(sd);
+    case 0x9f7f:
+      return isIsd ? encodeTlv(0x9f7f, fromHex(ctx.state.cplc)) : undefined;
+    case 0xc1: {
+      if (sd.scp === 3 && (sd.i & 0x10) === 0) return undefined;
+      const n = defaultSequenceCounter(sd);
+      return n === undefined ? undefined : encodeTlv(0xc1, counterBytes(sd.scp, n));
+    }
+    case 0xd3:
+      return encodeTlv(0xd3, Uint8Array.of(ctx.session ? ctx.session.level | 0x80 : 0));
+    case 0x5a:
+      return isIsd && ctx.state.iccid !== '' ? encodeTlv(0x5a, fromHex(ctx.state.iccid)) : undefined;
+    case 0xbf3e:
+      return isIsd && ctx.state.eid !== '' ? encodeConstructed(0xbf3e, encodeTlv(0x5a, fromHex(ctx.state.eid))) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** '2F00': Application Templates '61' { '4F' } for the apps this SD may see (§11.3.3.1.3). */
+function applicationList(ctx: SdCommandContext): Uint8Array {
+  let ok = false;
+  try {
+    const t = parseTlvs(ctx.command.data);
+    ok = t.length === 1 && t[0]!.tag === 0x5c && t[0]!.value.length === 0;
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new SwError(SW.INCORRECT_DATA, "GET DATA '2F00' needs the tag list '5C 00'");
+  const apps = ctx.state.apps.filter((a) => a.aid !== ctx.sd.aid && a.aid !== ctx.state.isd && canSee(ctx.state, ctx.sd, a.aid));
+  return concat(...apps.map((a) => encodeTlv(0x61, encodeTlv(0x4f, fromHex(a.aid)))));
+}
+
+export function getData(ctx: SdCommandContext): ResponseApdu {
+  const c = ctx.command;
+  const tag = c.p1 === 0 ? c.p2 : (c.p1 << 8) | c.p2;
+  if (c.ins !== 0xca) throw new SwError(SW.INS_NOT_SUPPORTED);
+  if (tag === 0x2f00) return { data: applicationList(ctx), sw: SW.OK };
+  const object = dataObject(ctx, tag);
+  if (object === undefined) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND);
+  if (ctx.cla.proprietary) return { data: object, sw: SW.OK };
+  return { data: parseTlvs(object)[0]!.value, sw: SW.OK };
+}

@@ -1,0 +1,74 @@
+/**
+ * PUT KEY handled by a Security Domain (GPCS 2.3.1 §11.8; key management §7.5; Appendix B.6 KCV).
+ *
+ *  - P1 = '00': add keys under the new KVN of the data field. Each (KVN, KID) must be new (6A80).
+ *    When an initial key set (KVN 'FF', see `profile.ts`) exists, adding a key set removes it: the initial
+ *    key set only serves to load the first real one.
+ *  - P1 = KVN (01..7F, or 'FF' for the initial key set): replace the keys with the KIDs of the data field
+ *    in that version, by keys of the new KVN. The old keys must exist (6A88) and the new ones keep the
+ *    type and length of the old (6A80, §11.8.2.3.3) — except when replacing the initial key set.
+ *  - Several keys in one command (P2.b8), KIDs from P2 upwards; all or none are stored (§11.8.2.3.3).
+ *  - Secret key components are decrypted with the session's key-encryption (SCP03 Key-DEK / SCP02 session
+ *    DEK); each KCV is checked: a wrong KCV answers 6982 (Table 11-78).
+ * Only DES (80: 16 or 24 bytes) and AES (88: 16, 24, 32 bytes) keys are accepted (6A80). Chaining (P1.b8 with
+ * P1 ≠ 'FF') is not supported (6A86). Response: new KVN ‖ KCVs.
+ */
+import { toHex } from '../../core/bytes.ts';
+import type { ResponseApdu } from '../../apdu/response.ts';
+import { GpError } from '../../gp/index.ts';
+import { encodePutKeyResponse, parsePutKeyCommand, type PutKeyCommand } from '../../gp/index.ts';
+import type { SdCommandContext } from '../context.ts';
+import { SW, SwError, check } from '../errors.ts';
+import { INITIAL_KVN } from '../profile.ts';
+import type { KeyRecord } from '../state.ts';
+
+const LENGTHS: Record<number, readonly number[]> = { 0x80: [16, 24], 0x88: [16, 24, 32] };
+
+export function putKey(ctx: SdCommandContext): ResponseApdu {
+  const c = ctx.command;
+  const session = ctx.session!;
+  const replaceKvn = c.p1 === 0xff ? INITIAL_KVN : c.p1;
+  check((c.p1 & 0x80) === 0 || c.p1 === 0xff, SW.INCORRECT_P1P2, 'PUT KEY chaining is not supported');
+  const sd = ctx.sd.securityDomain!;
+  let cmd: PutKeyCommand;
+  try {
+    cmd = parsePutKeyCommand(c, (enc) => session.decryptKeyData(enc), { dekBlockSize: sd.scp === 3 ? 16 : 8 });
+  } catch (e) {
+    if (e instanceof GpError && e.code === 'KCV_MISMATCH') throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'key check value');
+    throw e;
+  }
+  const newKeys: KeyRecord[] = cmd.keys.map((k) => {
+    check(k.components.length === 1, SW.INCORRECT_DATA, 'only single-component symmetric keys are supported');
+    const { type, value } = k.components[0]!;
+    check((LENGTHS[type] ?? []).includes(value.length), SW.INCORRECT_DATA, `key type ${type.toString(16)} of ${value.length} bytes not supported`);
+    const rec: KeyRecord = { kvn: cmd.newKvn, kid: k.keyId, type, value: toHex(value) };
+    if (k.usage && k.usage.length) rec.usage = k.usage[0]!; // first byte (the second, Table 11-18, is not kept)
+    if (k.access && k.access.length) rec.access = k.access[0]!;
+    return rec;
+  });
+  const exists = (kvn: number, kid: number) => sd.keys.some((k) => k.kvn === kvn && k.kid === kid);
+
+  if (replaceKvn === 0) {
+    for (const k of newKeys) check(!exists(k.kvn, k.kid), SW.INCORRECT_DATA, `key ${k.kvn}/${k.kid} exists`);
+    if (cmd.newKvn !== INITIAL_KVN) sd.keys = sd.keys.filter((k) => k.kvn !== INITIAL_KVN);
+  } else {
+    check(sd.keys.some((k) => k.kvn === replaceKvn), SW.REFERENCED_DATA_NOT_FOUND, `no key version ${replaceKvn}`);
+    for (const k of newKeys) {
+      const old = sd.keys.find((x) => x.kvn === replaceKvn && x.kid === k.kid);
+      check(old !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no key ${replaceKvn}/${k.kid} to replace`);
+      if (replaceKvn !== INITIAL_KVN) {
+        check(old.type === k.type && old.value.length === k.value.length, SW.INCORRECT_DATA, 'a replaced key keeps its type and length');
+      }
+      if (cmd.newKvn !== replaceKvn) check(!exists(cmd.newKvn, k.kid), SW.INCORRECT_DATA, `key ${cmd.newKvn}/${k.kid} exists`);
+    }
+    const replaced = new Set(newKeys.map((k) => k.kid));
+    sd.keys = sd.keys.filter((k) => !(k.kvn === replaceKvn && replaced.has(k.kid)));
+    const carried = sd.sequenceCounters[String(replaceKvn)];
+    if (carried !== undefined && cmd.newKvn !== replaceKvn) {
+      sd.sequenceCounters[String(cmd.newKvn)] = Math.max(carried, sd.sequenceCounters[String(cmd.newKvn)] ?? 0);
+    }
+  }
+  sd.keys.push(...newKeys);
+  if (sd.sequenceCounters[String(cmd.newKvn)] === undefined) sd.sequenceCounters[String(cmd.newKvn)] = 0;
+  return { data: encodePutKeyResponse(cmd.newKvn, cmd.keys.map((k) => k.kcv)), sw: SW.OK };
+}

@@ -1,0 +1,102 @@
+/**
+ * The persistent state of a simulated card: the GlobalPlatform Registry (GPCS 2.3.1 §6.5: Executable Load
+ * Files, Executable Modules, Applications and Security Domains with life cycle, privileges and association),
+ * card-wide data (§6.5.2: card life cycle, IIN, CIN, CPLC) and per-Security-Domain keys and sequence counters
+ * (§7.4, §7.5).
+ *
+ * The state is plain JSON data (bytes as upper-case hex strings) so that a command can work on a deep copy
+ * (a draft) and the dispatcher can commit it only when the command succeeds (transactions), and so that it
+ * serialises as is. Transient data (logical channels, secure channel sessions) lives in `channels.ts`.
+ */
+
+/** Version of the serialised state format. */
+export const CARD_STATE_VERSION = 1;
+
+/** One key of a Security Domain (PUT KEY §11.8, key information §11.3.3.1.1). */
+export interface KeyRecord {
+  kvn: number;
+  kid: number;
+  /** Key type (Table 11-16): 0x80 DES, 0x88 AES. */
+  type: number;
+  /** Key value, hex. */
+  value: string;
+  /** Key usage qualifier (Table 11-17), when loaded with the extended format. */
+  usage?: number;
+  /** Key access (Table 11-19), when loaded with the extended format. */
+  access?: number;
+}
+
+/** Security Domain data (§7.4) kept with its registry entry. */
+export interface SdRecord {
+  /** Secure channel protocol of this SD: 2 or 3. */
+  scp: 2 | 3;
+  /** The protocol's "i" parameter. */
+  i: number;
+  keys: KeyRecord[];
+  /** Sequence counters by key version number (SCP02: 16 bits; SCP03 pseudo-random: 24 bits). */
+  sequenceCounters: Record<string, number>;
+  /** Data objects stored with STORE DATA, by tag (hex) — e.g. '42', '45', '66', '5F50'. */
+  data: Record<string, string>;
+}
+
+/** An Application or Security Domain entry of the registry (§6.5.1). */
+export interface AppRecord {
+  aid: string;
+  /** Executable Load File AID ('' for the ISD). */
+  elf: string;
+  /** Executable Module AID ('' for the ISD). */
+  module: string;
+  /** Life cycle state (Tables 11-4, 11-5); the ISD's entry holds the card life cycle (Table 11-6), which it inherits. */
+  lifeCycle: number;
+  /** Three privilege bytes, hex. */
+  privileges: string;
+  /** AID of the associated Security Domain (the ISD, and an SSD extradited to itself, name themselves). */
+  sd: string;
+  /** Implicit selection parameters (tag 'CF'). */
+  implicitSelection: number[];
+  /** Application specific parameters (value of tag 'C9'), hex. */
+  installParams: string;
+  /** Present for Security Domains. */
+  securityDomain?: SdRecord;
+  /** An applet's own persistent data (JSON). */
+  appletData?: Record<string, unknown>;
+}
+
+/** An Executable Load File entry (§5.2) with its Executable Modules. */
+export interface ElfRecord {
+  aid: string;
+  /** Always LOADED (0x01, Table 11-3). */
+  lifeCycle: number;
+  /** Associated Security Domain. */
+  sd: string;
+  /** Executable Module AIDs, hex. */
+  modules: string[];
+  /** Executable Load File version number (tag 'CE'), hex; '' when unknown. */
+  version: string;
+  /** True for files in immutable persistent memory (present from the factory). */
+  builtIn: boolean;
+}
+
+export interface CardState {
+  version: typeof CARD_STATE_VERSION;
+  /** AID of the Issuer Security Domain. */
+  isd: string;
+  /** Key diversification data returned by INITIALIZE UPDATE, 10 bytes hex. */
+  kdd: string;
+  /** Card Production Life Cycle data (GET DATA '9F7F'), 42 bytes hex. */
+  cplc: string;
+  /** ICCID (10 bytes BCD) hex; '' when not a UICC. */
+  iccid: string;
+  /** eUICC / eSE identifier (16 bytes), hex; '' when absent. */
+  eid: string;
+  /** Key set (hex) every new Supplementary Security Domain receives as KVN 'FF'; null = none. */
+  ssdInitialKeys: { enc: string; mac: string; dek: string } | null;
+  /** Registry: the ISD first, then SSDs and applications in installation order. */
+  apps: AppRecord[];
+  elfs: ElfRecord[];
+}
+
+/** Deep copy of a state (the draft a command works on). */
+export function cloneState(state: CardState): CardState {
+  return structuredClone(state);
+}
