@@ -1,12 +1,12 @@
 /**
  * The simulated card reproduces the published secure-channel transcripts byte for byte
- * (/work/shared/vectors/gp-scp.json): the card side answers exactly what the real cards answered.
+ * (test/vectors/gp-scp.json): the card side answers exactly what the real cards answered.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { createCard } from '../../src/card/index.ts';
-import vectors from '../../../shared/vectors/gp-scp.json' with { type: 'json' };
+import { gpScpVectors as vectors } from '../vectors/index.ts';
 
 const keys = (k: { enc: string; mac: string; dek: string }) => ({ enc: fromHex(k.enc), mac: fromHex(k.mac), dek: fromHex(k.dek) });
 
@@ -57,6 +57,6 @@ test('SCP02 (GPCS E.5.1/E.5.2): INITIALIZE UPDATE, EXTERNAL AUTHENTICATE, C-MAC 
   // SCP02 increments the counter on a successful EXTERNAL AUTHENTICATE (GPCS E.1.2).
   assert.match(card.serialize(), /"sequenceCounters":\{"112":2\}/);
   // Every wrapped command's C-MAC verifies (no 6982); status words are the card's own answers.
-  const sws = v.wrapped.map((w) => toHex(card.process(fromHex(w.wrapped))).slice(-4));
+  const sws = v.wrapped.map((w: { wrapped: string }) => toHex(card.process(fromHex(w.wrapped))).slice(-4));
   assert.deepEqual(sws, ['6A80', '9000', '6A88', '9000']);
 });

@@ -1,6 +1,6 @@
+import { gpScpVectors } from '../vectors/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   ISD_AID,
   SSD_MODULE_AID,
@@ -14,7 +14,7 @@ import {
 } from '../../src/gp/index.ts';
 import { h, toHex, assertRejects } from './helpers.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/gp-scp.json', import.meta.url), 'utf8'));
+const vectors = gpScpVectors;
 
 test('H.1.3: default ISD AID and well-known names', () => {
   assert.equal(toHex(ISD_AID), 'A000000151000000');

@@ -1,6 +1,6 @@
+import { gpScpVectors } from '../vectors/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { encodeCommand } from '../../src/apdu/command.ts';
 import {
   CPLC_FIELDS,
@@ -31,7 +31,7 @@ import {
 } from '../../src/gp/index.ts';
 import { assertApdu, assertRejects, cmd, h, toHex } from './helpers.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/gp-scp.json', import.meta.url), 'utf8'));
+const vectors = gpScpVectors;
 
 test('§11.3.2 Table 11-27: GET DATA 66 (vector 80ca006600) and 9F7F, 00E0', () => {
   assertApdu(buildGetData(GetDataTag.CARD_DATA), vectors.scp03_aes128_level11.wrapped[2].plain);

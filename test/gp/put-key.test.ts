@@ -1,11 +1,11 @@
+import { gpScpVectors } from '../vectors/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { aesCbcDecrypt, aesCbcEncrypt, aesEcbEncrypt, desEcbDecrypt, desEcbEncrypt } from '../../src/crypto/index.ts';
 import { buildPutKey, encodePutKeyResponse, kcvDes, parsePutKeyCommand, parsePutKeyResponse, type PutKeyKey } from '../../src/gp/index.ts';
 import { assertApdu, assertRejects, cmd, h, toHex } from './helpers.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/gp-scp.json', import.meta.url), 'utf8'));
+const vectors = gpScpVectors;
 const v3 = vectors.scp03_aes128_level11;
 const dek3 = h(v3.keys.dek);
 const aesEnc = (plain: Uint8Array) => aesCbcEncrypt(dek3, plain);

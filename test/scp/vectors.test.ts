@@ -1,11 +1,11 @@
 /**
- * Published SCP02 / SCP03 transcripts and key check values (/work/shared/vectors/gp-scp.json),
+ * Published SCP02 / SCP03 transcripts and key check values (test/vectors/gp-scp.json),
  * reproduced byte for byte by the host side, and replayed against the card side where the card's
  * random values are known.
  */
+import { gpScpVectors } from '../vectors/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { fromHex, toHex } from '../../src/core/bytes.ts';
 import { aesEcbEncrypt } from '../../src/crypto/aes.ts';
 import { desEcbEncrypt } from '../../src/crypto/des.ts';
@@ -13,7 +13,7 @@ import * as scp02 from '../../src/scp/scp02/index.ts';
 import * as scp03 from '../../src/scp/scp03/index.ts';
 import type { StaticKeys } from '../../src/scp/keys.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/gp-scp.json', import.meta.url), 'utf8'));
+const vectors = gpScpVectors;
 const hex = (s: string) => toHex(fromHex(s));
 const keysOf = (k: { enc: string; mac: string; dek: string }): StaticKeys => ({ enc: fromHex(k.enc), mac: fromHex(k.mac), dek: fromHex(k.dek) });
 
