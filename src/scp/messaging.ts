@@ -6,23 +6,15 @@
  * channel zero and the GP secure messaging bit set, i.e. CLA '84' for a '8x'/'Cx' command.
  */
 import { encodeCommand, type CommandApdu } from '../apdu/command.ts';
+import { claForChannel as moveToChannel } from '../apdu/logical-channel.ts';
 
-/** Logical channel number (0–19) coded in a class byte. */
-export function logicalChannelOf(cla: number): number {
-  return cla & 0x40 ? (cla & 0x0f) + 4 : cla & 0x03;
-}
+/** Logical channel number (0–19) coded in a class byte (the apdu layer's reading of CLA). */
+export { channelFromCla as logicalChannelOf, hasSecureMessaging } from '../apdu/logical-channel.ts';
 
 /** Class byte with proprietary bit `0x80` (or not, for ISO commands) on `channel`. */
 export function claForChannel(proprietary: boolean, channel: number, secureMessaging = false): number {
-  if (!Number.isInteger(channel) || channel < 0 || channel > 19) throw new RangeError(`logical channel ${channel} not in 0..19`);
-  const base = proprietary ? 0x80 : 0x00;
-  if (channel < 4) return base | channel | (secureMessaging ? 0x04 : 0);
-  return base | 0x40 | (channel - 4) | (secureMessaging ? 0x20 : 0);
-}
-
-/** Does the class byte indicate secure messaging? */
-export function hasSecureMessaging(cla: number): boolean {
-  return cla & 0x40 ? (cla & 0x20) !== 0 : (cla & 0x0c) !== 0;
+  const cla = moveToChannel(proprietary ? 0x80 : 0x00, channel);
+  return secureMessaging ? withSecureMessaging(cla) : cla;
 }
 
 /** Set the GP secure messaging indication, keeping the logical channel. */
