@@ -5,7 +5,9 @@
  * The MAC never covers the logical channel: GPCS 2.2.1 E.4.4 and Amendment D §6.2.4 compute it with
  * channel zero and the GP secure messaging bit set, i.e. CLA '84' for a '8x'/'Cx' command.
  */
-import { encodeCommand, type CommandApdu } from '../apdu/command.ts';
+import { decodeCommand, encodeCommand, type CommandApdu } from '../apdu/command.ts';
+import { CodecError } from '../core/errors.ts';
+import { SecureChannelError, SW } from './errors.ts';
 import { claForChannel as moveToChannel } from '../apdu/logical-channel.ts';
 
 /** Logical channel number (0–19) coded in a class byte (the apdu layer's reading of CLA). */
@@ -91,4 +93,14 @@ export function joinResponse(data: Uint8Array, sw: number, extra?: Uint8Array): 
 /** A status word alone, as a response APDU. */
 export function swOnly(sw: number): Uint8Array {
   return Uint8Array.of((sw >> 8) & 0xff, sw & 0xff);
+}
+
+/** Card side: decode a protected command; a malformed one is a secure messaging error with SW 6700. */
+export function decodeProtectedCommand(bytes: Uint8Array): CommandApdu {
+  try {
+    return decodeCommand(bytes);
+  } catch (e) {
+    if (e instanceof CodecError) throw new SecureChannelError('BAD_COMMAND', e.message, SW.WRONG_LENGTH, { cause: e });
+    throw e;
+  }
 }

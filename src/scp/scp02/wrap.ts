@@ -17,7 +17,6 @@
  * the stripped last command); it stays inside the host/card channel objects.
  */
 import { concat, equalConstantTime } from '../../core/bytes.ts';
-import { CodecError } from '../../core/errors.ts';
 import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
 import { desCbcDecrypt, desCbcEncrypt, desEcbDecrypt, desEcbEncrypt, retailMac } from '../../crypto/des.ts';
 import { padIso9797M2, unpadIso9797M2 } from '../../crypto/padding.ts';
@@ -26,6 +25,7 @@ import { C_DECRYPTION, C_MAC, R_MAC } from '../level.ts';
 import {
   encodeProtected,
   hasSecureMessaging,
+  decodeProtectedCommand,
   isExtended,
   joinResponse,
   lcBytes,
@@ -146,13 +146,7 @@ export class Scp02SecureMessaging {
   // ---- card side ----
 
   unwrapCommand(protectedApdu: Uint8Array): Uint8Array {
-    let cmd: CommandApdu;
-    try {
-      cmd = decodeCommand(protectedApdu);
-    } catch (e) {
-      if (e instanceof CodecError) throw new SecureChannelError('BAD_COMMAND', e.message, SW.WRONG_LENGTH, { cause: e });
-      throw e;
-    }
+    const cmd = decodeProtectedCommand(protectedApdu);
     if (!(this.level & C_MAC)) {
       this.#lastCommand = strippedCommand(cmd, cmd.data);
       return protectedApdu.slice();

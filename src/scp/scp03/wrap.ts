@@ -18,7 +18,6 @@
  * counter, last response ICV); it stays inside the host/card channel objects.
  */
 import { equalConstantTime } from '../../core/bytes.ts';
-import { CodecError } from '../../core/errors.ts';
 import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
 import { aesCbcDecrypt, aesCbcEncrypt, aesEcbEncrypt } from '../../crypto/aes.ts';
 import { padIso9797M2, unpadIso9797M2 } from '../../crypto/padding.ts';
@@ -27,6 +26,7 @@ import { C_DECRYPTION, C_MAC, R_ENCRYPTION, R_MAC } from '../level.ts';
 import {
   encodeProtected,
   hasSecureMessaging,
+  decodeProtectedCommand,
   isExtended,
   joinResponse,
   lcBytes,
@@ -152,13 +152,7 @@ export class Scp03SecureMessaging {
 
   /** Card: verify and strip the protection of a command. Throws SecureChannelError with SW 6982 / 6700. */
   unwrapCommand(protectedApdu: Uint8Array): Uint8Array {
-    let cmd: CommandApdu;
-    try {
-      cmd = decodeCommand(protectedApdu);
-    } catch (e) {
-      if (e instanceof CodecError) throw new SecureChannelError('BAD_COMMAND', e.message, SW.WRONG_LENGTH, { cause: e });
-      throw e;
-    }
+    const cmd = decodeProtectedCommand(protectedApdu);
     if (!(this.level & C_MAC)) {
       this.#counter++;
       return protectedApdu.slice();
