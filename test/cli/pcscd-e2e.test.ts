@@ -112,6 +112,15 @@ test('opentsm card serve --vpcd + real pcscd: opensc-tool and opentsm gp --reade
       assert.match(r.stdout, /Privs: {3}Security Domain, Delegated Management/);
     });
 
+    await t.test('card serve reconnects after pcscd restarts', { skip: pcscd.started ? false : 'pcscd was not started by this test' }, async () => {
+      await pcscd!.restart();
+      await selectIsdWithOpensc();
+      const r = await opentsm('gp', '--reader', 'pcsc', '--list');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^SSD: A0000001515350415344 \(SELECTABLE\)$/m);
+      assert.equal(card!.child.exitCode, null, 'the card process kept running');
+    });
+
     await t.test('an SCP02 card: opentsm gp --reader pcsc --list opens SCP02', async () => {
       await card!.stop();
       card = serve(pcscd!.vpcdPort, join(dir, 'scp02.json'), '02');
