@@ -11,7 +11,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'src', 'cli', 'main.ts');
 const major = Number(process.versions.node.split('.')[0]);
 if (major >= 24) {
-  await import(pathToFileURL(main).href);
+  // Imported, main.ts does not run itself (its `import.meta.main` is false): call it.
+  const cli = await import(pathToFileURL(main).href);
+  process.exitCode = await cli.main(process.argv.slice(2));
 } else {
   const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(pinned)) {

@@ -39,7 +39,11 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
     return { card, created: false };
   }
   const card = createCard({ profile: profile ?? 'scp03' });
-  saveCardState(file, card.serialize());
+  try {
+    saveCardState(file, card.serialize());
+  } catch (e) {
+    throw new UsageError('BAD_VALUE', `cannot create card state ${file}: ${(e as Error).message}`);
+  }
   card.onChange((state) => saveCardState(file, state));
   return { card, created: true };
 }

@@ -63,6 +63,11 @@ export async function runGp(argv: string[]): Promise<number> {
       level: settings.level,
       ...(settings.scp ? { scp: settings.scp } : {}),
       ...(tracer ? { observer: tracer } : {}),
+    }).catch((e: unknown) => {
+      // Only known once the card has answered INITIALIZE UPDATE: a --sec level or key length the
+      // card's protocol does not allow (e.g. --sec renc or a 32-byte --key on an SCP02 card).
+      if (e instanceof RangeError) throw new UsageError('BAD_VALUE', `${e.message} (check --sec and --key for this card's protocol)`);
+      throw e;
     });
     out(`# SCP0${session.channel.scp} i=${hex2(session.channel.i)} KVN ${hex2(session.channel.kvn)} security level ${hex2(session.channel.level)} with ${toHex(settings.sdAid)}`);
     for (const action of actions) await runAction(action, p, session, reader.atr, out);
@@ -73,7 +78,8 @@ export async function runGp(argv: string[]): Promise<number> {
       return 1;
     }
     if (e instanceof SecureChannelError) {
-      process.stderr.write(`opentsm gp: secure channel: ${e.message}${e.sw !== undefined ? ` (${swName(e.sw)})` : ''}\n`);
+      const message = e.sw !== undefined ? `${e.message.replace(/ \(SW [0-9A-F]{4}\)$/, '')} (${swName(e.sw)})` : e.message;
+      process.stderr.write(`opentsm gp: secure channel: ${message}\n`);
       return 1;
     }
     if (e instanceof GpError || e instanceof CodecError) {
@@ -97,6 +103,7 @@ function validateActions(p: Parsed): void {
   if (p.values.has('extradite') && !p.values.has('to')) throw new UsageError('MISSING_ARGUMENT', '--extradite needs --to SD-AID');
   if (p.flags.has('put-key') && !p.values.has('new-kvn')) throw new UsageError('MISSING_ARGUMENT', '--put-key needs --new-kvn');
   if (p.flags.has('put-key')) {
+    if (!keysArg(p, 'new-key', undefined)) throw new UsageError('MISSING_ARGUMENT', '--put-key needs --new-key or --new-key-enc/-mac/-dek');
     parseIntArg(p.values.get('new-kvn')!, 'new-kvn', 1, 0x7f);
     if (p.values.has('replace-kvn')) parseIntArg(p.values.get('replace-kvn')!, 'replace-kvn', 0, 0xff);
   }

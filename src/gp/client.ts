@@ -51,7 +51,12 @@ export async function listRegistry(channel: CardChannel): Promise<{
   applications: RegistryEntry[];
   loadFiles: RegistryEntry[];
 }> {
-  const isd = await getStatus(channel, GetStatusScope.ISD);
+  // An SSD without Global Registry may not report the ISD (the simulator answers 6A86, as many cards
+  // do); the rest of what it may see is still listed.
+  const isd = await getStatus(channel, GetStatusScope.ISD).catch((e: unknown) => {
+    if (e instanceof ApduError && e.sw === 0x6a86) return [];
+    throw e;
+  });
   const applications = await getStatus(channel, GetStatusScope.APPLICATIONS);
   const loadFiles = await getStatus(channel, GetStatusScope.LOAD_FILES_AND_MODULES);
   return { isd, applications, loadFiles };

@@ -51,7 +51,9 @@ export class SecureSession implements CardChannel {
     if (options.sdAid !== undefined) {
       const select = encodeCommand(buildSelect(options.sdAid));
       const r = decodeResponse(await plain(select));
-      if (r.sw !== 0x9000) throw new ApduError('STATUS', r.sw, 0xa4, 'SELECT of the security domain failed');
+      // 6283: selected, but the card is CARD_LOCKED (GPCS 2.3.1 Table 11-83) — the SD still opens a channel,
+      // which is how the card gets unlocked.
+      if (r.sw !== 0x9000 && r.sw !== 0x6283) throw new ApduError('STATUS', r.sw, 0xa4, 'SELECT of the security domain failed');
     }
     const channel = await openSecureChannel(plain, options);
     return new SecureSession(transport, channel, observer);
