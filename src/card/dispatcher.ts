@@ -14,7 +14,7 @@ import { decodeCla, type DecodedCla } from './channels.ts';
 import type { CardRuntime, CommandContext } from './context.ts';
 import { SW, SwError } from './errors.ts';
 import { ok, refused, swBytes, swFor, type Outcome } from './outcome.ts';
-import { cardLifeCycle, defaultSelected, findApp } from './registry.ts';
+import { cardLifeCycle, defaultSelected, finalApplication, findApp } from './registry.ts';
 import { dispatchToSd } from './sd/dispatch.ts';
 import { select, selectableNow } from './select.ts';
 import type { CardState } from './state.ts';
@@ -41,8 +41,13 @@ export function dispatch(runtime: CardRuntime, state: CardState, raw: Uint8Array
   if (c.ins === 0xc0 && !cla.proprietary) return getResponse(ctx, c);
   channel.pendingResponse = undefined;
 
+  // A command that changed persistent state must not answer 6Cxx: the host would send it again (ISO/IEC 7816-4
+  // §5.3.4) and run it twice. Its data then goes out with 61xx instead. Only a short Le can lead to 6Cxx, so the
+  // state is compared only then.
+  const before = c.le !== undefined && c.le < 256 ? JSON.stringify(state) : undefined;
   const outcome = route(ctx, c, raw);
-  return { ...outcome, response: limitResponse(ctx, outcome.response, c.le) };
+  const changed = before !== undefined && outcome.commit && JSON.stringify(state) !== before;
+  return { ...outcome, response: limitResponse(ctx, outcome.response, c.le, changed) };
 }
 
 function route(ctx: CommandContext, c: CommandApdu, raw: Uint8Array): Outcome {
@@ -53,11 +58,15 @@ function route(ctx: CommandContext, c: CommandApdu, raw: Uint8Array): Outcome {
     if (!cla.proprietary && c.ins === 0xa4 && c.p1 === 0x04) return ok(select(ctx, c));
     const app = channel.selected ? findApp(state, channel.selected) : undefined;
     if (!app) throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'no application selected on this channel');
-    if (lc === CardLifeCycle.TERMINATED && !(c.ins === 0xca && app.aid === state.isd)) {
+    if (lc === CardLifeCycle.TERMINATED) {
+      // §5.1.1.5: a Security Domain with the Final Application privilege processes only GET DATA.
+      if (c.ins === 0xca && app.securityDomain && app.aid === finalApplication(state).aid) return dispatchToSd(ctx, app, c, raw);
       throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card terminated: only GET DATA');
     }
-    if (app.securityDomain) return dispatchToSd(ctx, app, c, raw);
+    // An entry LOCKED (§5.3.1.3, §5.3.2.4) or, in CARD_LOCKED, not the Final Application (§5.1.1.4) while it
+    // stays selected on a channel receives no more commands — Security Domains and applets alike.
     if (!selectableNow(state, app)) throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'application not available');
+    if (app.securityDomain) return dispatchToSd(ctx, app, c, raw);
     const applet = appletFor(ctx.catalogue, app);
     return ok(applet.process(c, appletContext(app, cla.channel, channel.transient, ctx.random)));
   } catch (e) {
@@ -75,10 +84,11 @@ function manageChannel(ctx: CommandContext, c: CommandApdu) {
   }
   if (c.p1 === 0x00) {
     if (c.p2 > 0x13) throw new SwError(SW.INCORRECT_P1P2);
-    // §6.4.3: opened from the basic channel → the application implicitly selectable there (the default one);
-    // opened from a supplementary channel → the application selected on that channel.
-    const selected = ctx.channelNo === 0 ? implicitFor(ctx.state, c.p2) : ctx.channel.selected;
-    const n = ctx.channels.open(c.p2, selected);
+    // §6.4.2.2: opened from the basic channel → the application implicitly selectable on the new channel (the
+    // one actually opened, also when P2 = '00' lets the card choose), failing that the one of the basic
+    // channel; §6.4.3.1.1: opened from a supplementary channel → the application selected on that channel.
+    const n = ctx.channels.open(c.p2, undefined);
+    ctx.channels.get(n)!.selected = ctx.channelNo === 0 ? implicitFor(ctx.state, n) : ctx.channel.selected;
     return { data: Uint8Array.of(n), sw: SW.OK };
   }
   if (c.p1 === 0x80) {
@@ -91,12 +101,13 @@ function manageChannel(ctx: CommandContext, c: CommandApdu) {
   throw new SwError(SW.INCORRECT_P1P2);
 }
 
-/** The application implicitly selected on a newly opened channel (§6.4.1, tag 'CF' channel number). */
-function implicitFor(state: CardState, requested: number): string | undefined {
-  if (requested !== 0) {
-    const holder = state.apps.find((a) => a.implicitSelection.some((p) => (p & 0x40) !== 0 && (p & 0x1f) === requested));
-    if (holder && selectableNow(state, holder)) return holder.aid;
-  }
+/**
+ * The application implicitly selected on newly opened channel `n` (§6.4.1, tag 'CF' contact interface and
+ * channel number; §6.4.2.2: a LOCKED one gives way to the Final Application).
+ */
+function implicitFor(state: CardState, n: number): string | undefined {
+  const holder = state.apps.find((a) => a.implicitSelection.some((p) => (p & 0x40) !== 0 && (p & 0x1f) === n));
+  if (holder) return selectableNow(state, holder) ? holder.aid : finalApplication(state).aid;
   return defaultSelected(state).aid;
 }
 
@@ -113,13 +124,13 @@ function getResponse(ctx: CommandContext, c: CommandApdu): Outcome {
  * Fit response bytes (data + SW) to Ne: data longer than Ne is split — the first Ne bytes with 61xx, the rest
  * kept for GET RESPONSE. When Ne is given, smaller than the data, and the data fits in one response, the
  * card answers 6Cxx (wrong Le, xx = the exact length) instead — except to GET RESPONSE itself, which always
- * hands out the next Ne bytes.
+ * hands out the next Ne bytes, and to a command that changed persistent state (`noWrongLe`).
  */
-export function limitResponse(ctx: CommandContext, response: Uint8Array, le: number | undefined, getResponse = false): Uint8Array {
+export function limitResponse(ctx: CommandContext, response: Uint8Array, le: number | undefined, noWrongLe = false): Uint8Array {
   const dataLength = response.length - 2;
   const ne = le ?? 256;
   if (dataLength <= ne) return response;
-  if (le !== undefined && dataLength <= 256 && !getResponse) {
+  if (le !== undefined && dataLength <= 256 && !noWrongLe) {
     ctx.channel.pendingResponse = undefined;
     return swBytes(0x6c00 | (dataLength & 0xff));
   }

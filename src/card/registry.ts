@@ -3,7 +3,7 @@
  * association and hierarchies §7.2; what an SD may see and act on: §11.4.2.3, §11.10.2.3, §9.5).
  */
 import { fromHex } from '../core/bytes.ts';
-import { decodePrivileges, type PrivilegeName } from '../gp/index.ts';
+import { CardLifeCycle, decodePrivileges, type PrivilegeName } from '../gp/index.ts';
 import type { AppRecord, CardState, ElfRecord, SdRecord } from './state.ts';
 import { SW, SwError } from './errors.ts';
 
@@ -71,8 +71,20 @@ export function subHierarchy(state: CardState, sd: string): AppRecord[] {
   return state.apps.filter((a) => a.aid !== sd && isInHierarchy(state, sd, a.aid));
 }
 
-/** The app holding the Card Reset privilege (default selected, §6.6.2), if any. */
+/** The holder of the Final Application privilege; the ISD when no other entry holds it (§6.6.2, §7.1.1). */
+export function finalApplication(state: CardState): AppRecord {
+  return state.apps.find((a) => a.aid !== state.isd && hasPrivilege(a, 'FinalApplication')) ?? isd(state);
+}
+
+/**
+ * The application selected on the basic channel after reset: in CARD_LOCKED and TERMINATED the Final
+ * Application (§6.6.3 "Identifying the Application with Final Application privilege to be default selected
+ * when the card is in CARD_LOCKED or TERMINATED state"), otherwise the Card Reset holder (§6.6.2) when it is
+ * selectable, else the ISD.
+ */
 export function defaultSelected(state: CardState): AppRecord {
+  const lc = cardLifeCycle(state);
+  if (lc === CardLifeCycle.CARD_LOCKED || lc === CardLifeCycle.TERMINATED) return finalApplication(state);
   const holder = state.apps.find((a) => a.aid !== state.isd && hasPrivilege(a, 'CardReset'));
   if (holder && (holder.lifeCycle & 0x80) === 0 && (holder.lifeCycle & 0x07) === 0x07) return holder;
   return isd(state);

@@ -2,8 +2,8 @@
  * SELECT [by name] handled by the OPEN (GPCS 2.3.1 §11.9; §6.4 application selection; ISO/IEC 7816-4 §7.1.1
  * partial DF name selection with P2 first/next occurrence).
  *
- * Selection rules: the application must be SELECTABLE (or later, not LOCKED); in CARD_LOCKED only a Security
- * Domain with Card Lock or Final Application privilege is selectable (answering '62 83'); in TERMINATED
+ * Selection rules: the application must be SELECTABLE (or later, not LOCKED); in CARD_LOCKED only the holder
+ * of the Final Application privilege is selectable (answering '62 83', others 6A81); in TERMINATED
  * nothing is (6A81). A failed SELECT keeps the previous selection. A successful one ends whatever belonged
  * to the previous selection on that channel: secure channel session, personalisation, STORE DATA, LOAD,
  * GET STATUS paging.
@@ -16,20 +16,20 @@ import { appletContext, appletFor } from './applets/run.ts';
 import { clearSelectionState } from './channels.ts';
 import type { CommandContext } from './context.ts';
 import { SW, SwError } from './errors.ts';
-import { cardLifeCycle, findApp, hasPrivilege, isd, isSelectableState } from './registry.ts';
+import { cardLifeCycle, finalApplication, findApp, isd, isSelectableState } from './registry.ts';
 import { securityDomainFci } from './sd/fci.ts';
 import type { AppRecord, CardState } from './state.ts';
 
-/** May `app` be selected in the current card life cycle state? */
+/**
+ * May `app` be selected (and receive commands) in the current card life cycle state? In CARD_LOCKED only the
+ * Final Application is (§5.1.1.4 "the card shall only allow selection of the application with the Final
+ * Application privilege"; Table 11-1 note 1) — the ISD when it holds that privilege, as it does by default.
+ */
 export function selectableNow(state: CardState, app: AppRecord): boolean {
   const lc = cardLifeCycle(state);
   if (lc === CardLifeCycle.TERMINATED) return false;
-  if (app.aid === state.isd) return true;
-  if (!isSelectableState(app)) return false;
-  if (lc === CardLifeCycle.CARD_LOCKED) {
-    return app.securityDomain !== undefined && (hasPrivilege(app, 'CardLock') || hasPrivilege(app, 'FinalApplication'));
-  }
-  return true;
+  if (lc === CardLifeCycle.CARD_LOCKED) return app.aid === finalApplication(state).aid && (app.aid === state.isd || isSelectableState(app));
+  return app.aid === state.isd || isSelectableState(app);
 }
 
 function candidates(state: CardState, prefix: string): AppRecord[] {

@@ -7,7 +7,8 @@ import type { CardChannel } from '../apdu/channel.ts';
 import { encodeCommand, type CommandApdu } from '../apdu/command.ts';
 import { decodeResponse, type ResponseApdu } from '../apdu/response.ts';
 import { ApduError } from '../apdu/errors.ts';
-import { concat } from '../core/bytes.ts';
+import { concat, equalConstantTime } from '../core/bytes.ts';
+import { kcvFor } from './kcv.ts';
 import { buildGetStatus, parseGetStatusResponse, GetStatusScope, type RegistryEntry } from './registry.ts';
 import { buildInstallForInstall, buildInstallForExtradition, buildInstallForPersonalization } from './install.ts';
 import { encodeInstallParameters, encodeSdInstallParameters } from './install-params.ts';
@@ -173,6 +174,11 @@ export async function putKeySet(
   );
   const response = parsePutKeyResponse(r.data);
   if (response.kvn !== req.newKvn) throw new ApduError('STATUS', r.sw, 0xd8, `card answered key version ${response.kvn}, not ${req.newKvn}`);
+  // §11.8.3.1: the KCVs let the host verify the keys were loaded correctly.
+  const sent = [req.keys.enc, req.keys.mac, req.keys.dek].map((v) => kcvFor(type, v));
+  if (response.kcvs.length !== 3 || !sent.every((k, n) => equalConstantTime(k, response.kcvs[n]!))) {
+    throw new ApduError('STATUS', r.sw, 0xd8, 'card answered key check values that differ from the keys sent');
+  }
   return response;
 }
 

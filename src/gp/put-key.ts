@@ -167,8 +167,8 @@ function decodeComponent(type: number, block: Uint8Array, decryptKey: DecryptKey
  * time. `dekBlockSize` (8 for SCP02's 3DES DEK, 16 for SCP03's AES DEK) decides between Tables 11-70 and 11-71;
  * by default 8 for DES keys and 16 otherwise.
  *
- * Errors: a KVN out of 01..7F, truncation, trailing bytes, several keys without P2 b8, or a DES/AES key without
- * a KCV → 6A80; a KCV that does not match → `GpError('KCV_MISMATCH')` (6982).
+ * Errors: a KVN out of 01..7F, truncation, trailing bytes, several keys without P2 b8, a DES/AES key without
+ * a KCV or of a length its type does not have → 6A80; a KCV that does not match → `GpError('KCV_MISMATCH')` (6982).
  */
 export function parsePutKeyCommand(
   cmd: CommandApdu,
@@ -205,6 +205,10 @@ export function parsePutKeyCommand(
     if (components.length === 1 && (components[0]!.type === KeyType.DES || components[0]!.type === KeyType.AES)) {
       const c = components[0]!;
       if (kcv.length === 0) throw new GpError('BAD_DATA', 'a DES or AES key needs its key check value (B.6)');
+      // Table 11-16: AES keys are 16, 24 or 32 bytes; DES keys 8, 16 or 24 — anything else is wrong data (6A80),
+      // checked before the KCV computation that needs a valid key.
+      const lengths = c.type === KeyType.AES ? [16, 24, 32] : [8, 16, 24];
+      if (!lengths.includes(c.value.length)) throw new GpError('BAD_DATA', `key of type ${c.type.toString(16)} cannot be ${c.value.length} bytes`);
       const expected = kcvFor(c.type, c.value);
       if (!equalConstantTime(expected.slice(0, kcv.length), kcv) || kcv.length > KCV_LENGTH) {
         throw new GpError('KCV_MISMATCH', `key check value does not match key ${keyId + keys.length}`);

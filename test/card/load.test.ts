@@ -95,3 +95,26 @@ test('DAP verification (C.3): SSD with DAP Verification privilege and an AES DAP
   assert.equal(loadFor(dap), 0x9000);
   assert.match(sc(card, isd, '80F22002024F0000').data, new RegExp(`4F09${ELF}9F700101CE020102CC0B${DAP_SSD}`));
 });
+
+test('§9.3.5 Mandated DAP: enforced by a PERSONALIZED Verification Authority SD only (6982 without its DAP block)', async () => {
+  const card = cardWithLoadable();
+  const isd = await open(card, 0x03);
+  const VA = 'A00000015153534453440E';
+  assert.equal(sc(card, isd, installSsd(VA, ['MandatedDAPVerification'])).sw, 0x9000);
+  const hash = loadFileDataBlockHash(block, 32);
+  const load = () => {
+    assert.equal(sc(card, isd, buildInstallForLoad({ loadFileAid: fromHex(ELF), loadFileDataBlockHash: hash })).sw, 0x9000);
+    return buildLoadCommands(encodeLoadFile({ loadFileDataBlock: block }), 200).map((c) => sc(card, isd, c).sw);
+  };
+  // SELECTABLE (not yet personalised, no DAP key): it does not take part in loading.
+  assert.deepEqual(load(), [0x9000, 0x9000]);
+  assert.equal(sc(card, isd, `80E400000B4F09${ELF}00`).sw, 0x9000);
+  // Personalised (it moves itself to PERSONALIZED, §11.10.2.2): every load needs its DAP.
+  assert.equal(raw(card, '0070000001').sw, 0x9000);
+  assert.equal(raw(card, `01A404000B${VA}00`).sw, 0x9000);
+  const va = await open(card, 0x01, { channel: 1 });
+  assert.equal(sc(card, va, `81F0400F0B${VA}`).sw, 0x9000);
+  const before = card.serialize();
+  assert.deepEqual(load(), [0x9000, 0x6982]);
+  assert.equal(card.serialize(), before);
+});

@@ -86,6 +86,11 @@ test('PUT KEY: hostile inputs', () => {
   assertRejects(() => parsePutKeyCommand(withData('0001', '30'), aesDec), 0x6a80, 'BAD_DATA');
   // Clear length larger than the encrypted block.
   assertRejects(() => parsePutKeyCommand(withData('0001', '30' + '8811' + '20' + '00'.repeat(16) + '00'), aesDec), 0x6a80, 'BAD_DATA');
+  // An AES key component of 8 bytes (length '08' in a 16-byte block) or a DES one of 12: wrong data, not a
+  // crash in the KCV computation (fuzz finding F1).
+  const short = (type: string, n: number) => '30' + type + '11' + n.toString(16).padStart(2, '0') + '00'.repeat(16) + '03000000';
+  assertRejects(() => parsePutKeyCommand(withData('0001', short('88', 8)), aesDec), 0x6a80, 'BAD_DATA');
+  assertRejects(() => parsePutKeyCommand(withData('0001', short('80', 12)), desDec, { dekBlockSize: 8 }), 0x6a80, 'BAD_DATA');
   // Caller mistakes.
   assert.throws(() => buildPutKey({ replaceKvn: 0, newKvn: 0, keyId: 1, keys: aesKeys }, aesEnc), RangeError);
   assert.throws(() => buildPutKey({ replaceKvn: 0x80, newKvn: 1, keyId: 1, keys: aesKeys }, aesEnc), RangeError);

@@ -1,6 +1,7 @@
 /**
  * DELETE handled by a Security Domain (GPCS 2.3.1 §11.2; processes §9.5 content removal).
  *
+ *  - Card content needs Authorized Management (§9.5.1; else 6985); keys do not.
  *  - Application / SSD (P2 00): it must be in this SD's hierarchy (or this SD has Global Delete), not the
  *    ISD, not the SD itself, not selected on another logical channel, and an SD must have no associated
  *    applications or load files left (6985).
@@ -10,12 +11,13 @@
  * Not found: 6A88. Response data: '00'. 'More commands' chaining (P1.b8) is not supported: 6A86.
  */
 import type { ResponseApdu } from '../../apdu/response.ts';
-import { toHex, fromHex } from '../../core/bytes.ts';
+import { toHex } from '../../core/bytes.ts';
 import { encodeConfirmationResponse } from '../../gp/index.ts';
 import { parseDeleteCommand, type DeleteCardContent, type DeleteKey } from '../../gp/index.ts';
 import type { SdCommandContext } from '../context.ts';
 import { SW, check } from '../errors.ts';
-import { findApp, findElf, hasPrivilege, isd, isInHierarchy } from '../registry.ts';
+import { findApp, findElf, hasPrivilege, isInHierarchy } from '../registry.ts';
+import { restoreUniquePrivileges } from './privilege-rules.ts';
 import type { AppRecord } from '../state.ts';
 
 const DONE: ResponseApdu = { data: encodeConfirmationResponse(), sw: SW.OK };
@@ -43,18 +45,17 @@ function checkAppRemovable(ctx: SdCommandContext, app: AppRecord, alsoGoing: Rea
 
 function remove(ctx: SdCommandContext, aids: ReadonlySet<string>): void {
   const state = ctx.state;
-  const hadCardReset = state.apps.some((a) => aids.has(a.aid) && (fromHex(a.privileges)[0]! & 0x04) !== 0);
   state.apps = state.apps.filter((a) => !aids.has(a.aid));
   state.elfs = state.elfs.filter((e) => !aids.has(e.aid));
-  if (hadCardReset) {
-    // §6.6.2: the default selection returns to the ISD.
-    const b = fromHex(isd(state).privileges);
-    b[0] = b[0]! | 0x04;
-    isd(state).privileges = toHex(b);
-  }
+  // §9.5.1 "Re-assign the Application's privileges (if any) to the Issuer Security Domain" (§6.6.2): Card Reset
+  // (default selection) and Final Application.
+  restoreUniquePrivileges(state);
 }
 
 function deleteContent(ctx: SdCommandContext, req: DeleteCardContent): ResponseApdu {
+  // §9.5.1, §9.5.2: "Check that the requesting on-card entity is a Security Domain with Delegated Management or
+  // Authorized Management privilege" — Delegated Management (tokens) is not supported, see install.ts.
+  check(hasPrivilege(ctx.sd, 'AuthorizedManagement'), SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card content deletion needs Authorized Management');
   check(req.token === undefined, SW.INCORRECT_DATA, 'delete tokens are not supported');
   const aid = toHex(req.aid);
   const app = findApp(ctx.state, aid);

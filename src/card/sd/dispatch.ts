@@ -63,6 +63,9 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
     if (!base.cla.proprietary) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return externalAuthenticate(ctx0, raw);
   }
+  // EXTERNAL AUTHENTICATE must be the command right after INITIALIZE UPDATE (SCP02 E.5.2, SCP03 Amd D
+  // §7.1.2): any other command in between abandons the half-open handshake.
+  base.channel.pendingAuth = undefined;
   // Secure messaging (§10.5): unwrap when a session is open; SM without a session is refused.
   const session = base.channel.session;
   let command = outer;

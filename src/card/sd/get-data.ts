@@ -2,6 +2,7 @@
  * GET DATA handled by a Security Domain (GPCS 2.3.1 §11.3): IIN '42', CIN '45', Card Data '66',
  * Key Information Template 'E0', CPLC '9F7F' (ISD), sequence counter 'C1' (SCP02, SCP03 pseudo-random),
  * current security level 'D3', list of applications '2F00' (with tag list '5C 00'), SD Manager URL '5F50',
+ * Card Capability Information '67' (once stored),
  * and — for UICC / eSE use — ICCID '5A' and EID 'BF3E' { '5A' } (ISD).
  *
  * With a GlobalPlatform class the response is the whole TLV; with an ISO class only its value (§11.3.3.1).
@@ -29,6 +30,7 @@ function dataObject(ctx: SdCommandContext, tag: number): Uint8Array | undefined 
   switch (tag) {
     case 0x42:
     case 0x45:
+    case 0x67: // Card Capability Information, when stored (§11.3.2.1, §11.11.2.3)
     case 0x5f50: {
       const v = stored(tag.toString(16).toUpperCase());
       return v ? encodeTlv(tag, v) : undefined;
@@ -65,7 +67,8 @@ function applicationList(ctx: SdCommandContext): Uint8Array {
     ok = false;
   }
   if (!ok) throw new SwError(SW.INCORRECT_DATA, "GET DATA '2F00' needs the tag list '5C 00'");
-  const apps = ctx.state.apps.filter((a) => a.aid !== ctx.sd.aid && a.aid !== ctx.state.isd && canSee(ctx.state, ctx.sd, a.aid));
+  // Associated applications, or every one with Global Registry (§11.3.2.1) — an SSD with it lists itself too.
+  const apps = ctx.state.apps.filter((a) => a.aid !== ctx.state.isd && canSee(ctx.state, ctx.sd, a.aid));
   return concat(...apps.map((a) => encodeTlv(0x61, encodeTlv(0x4f, fromHex(a.aid)))));
 }
 

@@ -44,7 +44,9 @@ function entries(state: CardState, sd: AppRecord, scope: number, prefix: string)
       return [appEntry(isd)];
     }
     case GetStatusScope.APPLICATIONS:
-      return state.apps.filter((a) => a.aid !== state.isd && a.aid !== sd.aid && visible(a.aid)).map(appEntry);
+      // An SD is not in its own hierarchy; with Global Registry "the search applies to all" entries (§11.4.2.3),
+      // so an SSD with Global Registry reports itself too. The ISD is reported only with P1 '80'.
+      return state.apps.filter((a) => a.aid !== state.isd && visible(a.aid)).map(appEntry);
     case GetStatusScope.LOAD_FILES:
       return state.elfs.filter((e) => visible(e.aid)).map((e) => elfEntry(e, false));
     default:

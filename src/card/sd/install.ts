@@ -32,7 +32,7 @@ import { SSD_MODULE_AID, keySetRecords } from '../profile.ts';
 import { canSee, findApp, findElf, hasPrivilege, isInHierarchy, isd } from '../registry.ts';
 import type { AppRecord, CardState } from '../state.ts';
 import { speaksScp } from './secure-channel.ts';
-import { checkedPrivileges } from './privilege-rules.ts';
+import { checkedPrivileges, claimUniquePrivileges, restoreUniquePrivileges } from './privilege-rules.ts';
 
 const DONE: ResponseApdu = { data: encodeConfirmationResponse(), sw: SW.OK };
 
@@ -118,6 +118,7 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
   const implicit = [...(params.system?.implicitSelection ?? [])];
   check(implicit.every((p) => (p & 0x1f) <= 19), SW.INCORRECT_DATA, 'implicit selection channel out of range');
   check(implicit.length === 0 || cmd.makeSelectable, SW.INCORRECT_DATA, 'implicit selection needs make selectable');
+  claimUniquePrivileges(state, aid, privileges.set);
 
   const app: AppRecord = {
     aid,
@@ -153,21 +154,8 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
     const applet = appletFor(ctx.catalogue, app);
     applet.install(appletContext(app, ctx.channelNo, {}, ctx.random), { parameters: params.applicationSpecific, privileges: fromHex(privileges.hex) });
   }
-  if (privileges.set.has('CardReset')) takeCardReset(state, aid);
   state.apps.push(app);
   return DONE;
-}
-
-/** The Card Reset privilege (default selection) moves to the new holder (§6.6.2). */
-function takeCardReset(state: CardState, newHolder: string): void {
-  for (const a of state.apps) {
-    if (a.aid === newHolder) continue;
-    const b = fromHex(a.privileges);
-    if (b[0]! & 0x04) {
-      b[0] = b[0]! & ~0x04;
-      a.privileges = toHex(b);
-    }
-  }
 }
 
 /** INSTALL [for make selectable] (§9.3.7): INSTALLED → SELECTABLE. */
@@ -185,13 +173,14 @@ function forMakeSelectable(ctx: SdCommandContext, cmd: InstallForMakeSelectable)
   } catch {
     cardReset = false;
   }
-  app.lifeCycle = to;
   if (cardReset) {
+    // §11.5.2.3.3: only Card Reset counts here, assigned per §6.6.2 (refused while another application holds it).
+    claimUniquePrivileges(ctx.state, app.aid, new Set(['CardReset']));
     const b = fromHex(app.privileges);
     b[0] = b[0]! | 0x04;
     app.privileges = toHex(b);
-    takeCardReset(ctx.state, app.aid);
   }
+  app.lifeCycle = to;
   return DONE;
 }
 
@@ -221,6 +210,9 @@ function extradite(ctx: SdCommandContext, sdAid: string, objectAid: string): voi
     }
     app.sd = sdAid;
   } else {
+    // §9.4.1: "Check that the Security Domain to which an Executable Load File is being extradited does not
+    // have the DAP Verification privilege".
+    check(!hasPrivilege(target, 'DAPVerification'), SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'a load file cannot be extradited to a DAP Verification SD');
     elf!.sd = sdAid;
   }
 }
@@ -240,8 +232,9 @@ function forRegistryUpdate(ctx: SdCommandContext, cmd: InstallForRegistryUpdate)
   }
   if (cmd.privileges && cmd.privileges.length) {
     const privileges = checkedPrivileges(cmd.privileges, app.securityDomain !== undefined);
+    claimUniquePrivileges(ctx.state, aid, privileges.set);
     app.privileges = privileges.hex;
-    if (privileges.set.has('CardReset')) takeCardReset(ctx.state, aid);
+    restoreUniquePrivileges(ctx.state); // a revoked Card Reset / Final Application returns to the ISD (§6.6.2)
   }
   if (cmd.sdAid && cmd.sdAid.length) extradite(ctx, toHex(cmd.sdAid), aid);
   return DONE;

@@ -7,7 +7,7 @@
  *  - Load File structure (Table 11-58); ciphered blocks ('D4') are refused (6A80);
  *  - the Load File Data Block Hash of INSTALL [for load], when given, must match (6A80);
  *  - DAP blocks: required for the associated SD when it has DAP Verification, and for every SD with
- *    Mandated DAP Verification; a missing or wrong signature is 6982; the hash is then mandatory (C.2);
+ *    Mandated DAP Verification in the PERSONALIZED state; a missing or wrong signature is 6982; the hash is then mandatory (C.2);
  *  - the Load File Data Block (`load-file.ts`) must name the AID of INSTALL [for load] and code the applet
  *    catalogue knows (6A80).
  */
@@ -55,9 +55,13 @@ function finish(ctx: SdCommandContext, elf: string, sdAid: string, hash: Uint8Ar
   if (hash.length) {
     check(equalConstantTime(loadFileDataBlockHash(block, hash.length), hash), SW.INCORRECT_DATA, 'Load File Data Block Hash mismatch');
   }
-  // DAP verification (§9.2.1): the associated SD if it has DAP Verification; every Mandated DAP SD.
+  // DAP verification (§9.3.5 runtime behaviour): the associated SD if it has DAP Verification; every SD with
+  // Mandated DAP Verification "in the PERSONALIZED state" — a locked one that was PERSONALIZED still counts
+  // (locking a Verification Authority must not switch its control off).
   const verifiers = ctx.state.apps.filter(
-    (a) => a.securityDomain && (hasPrivilege(a, 'MandatedDAPVerification') || (a.aid === sdAid && hasPrivilege(a, 'DAPVerification'))),
+    (a) =>
+      a.securityDomain &&
+      ((hasPrivilege(a, 'MandatedDAPVerification') && (a.lifeCycle & 0x7f) === 0x0f) || (a.aid === sdAid && hasPrivilege(a, 'DAPVerification'))),
   );
   if (daps.length || verifiers.length) check(hash.length > 0, SW.INCORRECT_DATA, 'DAP needs the Load File Data Block Hash');
   for (const v of verifiers) {

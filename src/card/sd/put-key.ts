@@ -2,8 +2,8 @@
  * PUT KEY handled by a Security Domain (GPCS 2.3.1 §11.8; key management §7.5; Appendix B.6 KCV).
  *
  *  - P1 = '00': add keys under the new KVN of the data field. Each (KVN, KID) must be new (6A80).
- *    When an initial key set (KVN 'FF', see `profile.ts`) exists, adding a key set removes it: the initial
- *    key set only serves to load the first real one.
+ *    When an initial key set (KVN 'FF', see `profile.ts`) exists, it is removed as soon as another KVN holds
+ *    a whole key set (KIDs 1, 2, 3): the initial key set only serves to load the first real one.
  *  - P1 = KVN (01..7F, or 'FF' for the initial key set): replace the keys with the KIDs of the data field
  *    in that version, by keys of the new KVN. The old keys must exist (6A88) and the new ones keep the
  *    type and length of the old (6A80, §11.8.2.3.3) — except when replacing the initial key set.
@@ -50,7 +50,6 @@ export function putKey(ctx: SdCommandContext): ResponseApdu {
 
   if (replaceKvn === 0) {
     for (const k of newKeys) check(!exists(k.kvn, k.kid), SW.INCORRECT_DATA, `key ${k.kvn}/${k.kid} exists`);
-    if (cmd.newKvn !== INITIAL_KVN) sd.keys = sd.keys.filter((k) => k.kvn !== INITIAL_KVN);
   } else {
     check(sd.keys.some((k) => k.kvn === replaceKvn), SW.REFERENCED_DATA_NOT_FOUND, `no key version ${replaceKvn}`);
     for (const k of newKeys) {
@@ -69,6 +68,11 @@ export function putKey(ctx: SdCommandContext): ResponseApdu {
     }
   }
   sd.keys.push(...newKeys);
+  // The initial key set only serves to load the first real one: it goes once another version holds a whole
+  // secure channel key set (ENC, MAC, DEK — in one command or several). A lone key (a DAP or token key)
+  // leaves it in place.
+  const fullSet = (kvn: number) => [1, 2, 3].every((kid) => exists(kvn, kid));
+  if (cmd.newKvn !== INITIAL_KVN && fullSet(cmd.newKvn)) sd.keys = sd.keys.filter((k) => k.kvn !== INITIAL_KVN);
   if (sd.sequenceCounters[String(cmd.newKvn)] === undefined) sd.sequenceCounters[String(cmd.newKvn)] = 0;
   return { data: encodePutKeyResponse(cmd.newKvn, cmd.keys.map((k) => k.kcv)), sw: SW.OK };
 }
