@@ -144,7 +144,7 @@ export function malformedCommand(c: CommandApdu): string | undefined {
     case 0xf2:
       // Only the mandatory '4F' is judged: unsupported search criteria and tag lists "shall be ignored"
       // (§11.4.2.3), and the gp layer deliberately ignores a malformed remainder for interoperability.
-      return c.data[0] === 0x4f ? prefix('GET STATUS', tlvOverrun(c.data, true)) : undefined;
+      return c.data[0] === 0x4f ? prefix('GET STATUS', tlvOverrun(c.data)) : undefined;
     case 0xe6:
       return prefix('INSTALL', lvOverrun(c.data));
     case 0xd8:

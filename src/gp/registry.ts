@@ -101,24 +101,24 @@ function splitTagList(value: Uint8Array): number[] {
 /**
  * Card side: parse a GET STATUS command. P1 other than 80/40/20/10, RFU bits of P2, or 'get next' for the ISD
  * throw `GpError('BAD_P1P2')` (6A86); data without the leading '4F' throws `GpError('BAD_DATA')` (6A80).
- * Other search criteria are ignored as the spec requires (§11.4.2.3).
+ * Other well-formed search criteria are ignored as the spec requires (§11.4.2.3); malformed ones throw 6A80.
  */
 export function parseGetStatusCommand(cmd: CommandApdu): GetStatusRequest {
   if (!SCOPES.has(cmd.p1)) throw new GpError('BAD_P1P2', `GET STATUS P1 ${cmd.p1.toString(16)} not supported`);
   if ((cmd.p2 & 0xfc) !== 0) throw new GpError('BAD_P1P2', `GET STATUS P2 ${cmd.p2.toString(16)} has RFU bits set`);
   const next = (cmd.p2 & 0x01) !== 0;
   if (next && cmd.p1 === GetStatusScope.ISD) throw new GpError('BAD_P1P2', 'get next is not allowed for the ISD');
-  // The mandatory '4F' is parsed strictly; the other search criteria and the tag list "shall be ignored when
-  // not supported" (§11.4.2.3), so a malformed remainder (some hosts send '5C' with a wrong length) is ignored.
+  // Search criteria other than '4F' and a tag list "shall be ignored when not supported" (§11.4.2.3) — but
+  // only well-formed ones: a data field that is not BER-TLV is wrong data (6A80), never a success.
   const r = new Reader(cmd.data);
   if (r.remaining === 0 || r.u8('tag') !== RegistryTag.AID) throw new GpError('BAD_DATA', "GET STATUS data must start with '4F'");
   const aid = r.lv1('search AID');
   if (aid.length > 16) throw new GpError('BAD_DATA', 'GET STATUS search AID longer than 16 bytes');
-  let tlvs: Tlv[] = [];
+  let tlvs: Tlv[];
   try {
     tlvs = parseTlvs(cmd.data.subarray(r.offset));
-  } catch {
-    tlvs = [];
+  } catch (e) {
+    throw new GpError('BAD_DATA', `GET STATUS search criteria are not BER-TLV: ${(e as Error).message}`);
   }
   const tl = findTag(tlvs, RegistryTag.TAG_LIST);
   return {

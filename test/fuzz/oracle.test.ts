@@ -146,12 +146,12 @@ test('malformed: GP data structures (DELETE/GET STATUS BER-TLV, INSTALL fields, 
     '805000000401020304',
     '8482000008' + '00'.repeat(8),
     '80F0400003A00000',
+    '80F28002044F005C0300', // a tag list whose length runs past the data: not BER-TLV
   ];
   for (const h of bad) assert.ok(malformedReason(fromHex(h)), `expected ${h} to be malformed`);
   const good = [
     '80F28002024F0000',
     '80F22002074F005C034F9F7000',
-    '80F28002044F005C0300', // a bad tag list after '4F' is ignored (§11.4.2.3), not judged
     '80E400800A4F08A000000151535041' + '00',
     '80E40000034F000000', // padding after an object is allowed (ISO/IEC 7816-4 §5.2.2.1)
     '80E602000F0A' + 'F0465500000000000000' + '00000000' + '00',

@@ -24,8 +24,8 @@ test('§11.4.2.3: search by partial AID with tag list (vector data 4F0212345C054
   assert.deepEqual(parseGetStatusCommand(cmd('80F220020A4F0212345C044F9F70C500')), {
     scope: 0x20, aid: h('1234'), next: false, format: 'tlv', tagList: [0x4f, 0x9f70, 0xc5],
   });
-  // The published vector codes '5C 05' before 4 tag bytes: the malformed tag list is ignored (§11.4.2.3).
-  assert.deepEqual(parseGetStatusCommand(cmd('80F220020a4f0212345c054f9f70c5')), { scope: 0x20, aid: h('1234'), next: false, format: 'tlv' });
+  // The published vector codes '5C 05' before 4 tag bytes: not BER-TLV, so the card answers 6A80.
+  assertRejects(() => parseGetStatusCommand(cmd('80F220020a4f0212345c054f9f70c5')), 0x6a80, 'BAD_DATA');
 });
 
 test('§11.4.2.2 Table 11-34: get next (P2 03) and legacy format (P2 00/01)', () => {
