@@ -5,8 +5,6 @@
  * Sans-IO: bytes in, bytes out; key lookup, sequence counter, randomness and AID come from the caller.
  */
 import { concat } from '../../core/bytes.ts';
-import { CodecError } from '../../core/errors.ts';
-import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
 import type {
   CardExternalAuthenticateResult,
   CardHandshakeContext,
@@ -15,8 +13,8 @@ import type {
 } from '../channel.ts';
 import { SW } from '../errors.ts';
 import type { StaticKeys } from '../keys.ts';
-import { isLevelSupportedByI } from '../level.ts';
-import { hasSecureMessaging, joinResponse, swOnly } from '../messaging.ts';
+import { joinResponse, swOnly } from '../messaging.ts';
+import { checkExternalAuthenticate, decodeOrNull } from '../card-checks.ts';
 import { CardChannel } from '../session.ts';
 import { cardCryptogram, pseudoRandomCardChallenge, verifyHostCryptogram } from './cryptogram.ts';
 import { deriveSessionKeys, sequenceCounterBytes, type Scp02SessionKeys } from './kdf.ts';
@@ -49,14 +47,6 @@ function isScp02KeySet(k: StaticKeys): boolean {
   return k.enc?.length === 16 && k.mac?.length === 16 && k.dek?.length === 16;
 }
 
-function decodeOrNull(bytes: Uint8Array): CommandApdu | null {
-  try {
-    return decodeCommand(bytes);
-  } catch (e) {
-    if (e instanceof CodecError) return null;
-    throw e;
-  }
-}
 
 /**
  * INITIALIZE UPDATE on the card. `ctx.i` must be an "i" this implementation runs ('05', '15', '25', '35',
@@ -110,15 +100,8 @@ function authFail(sw: number): CardExternalAuthenticateResult {
  */
 export function cardExternalAuthenticate(pending: PendingExternalAuthenticate, protectedCommandBytes: Uint8Array): CardExternalAuthenticateResult {
   if (!(pending instanceof Scp02Pending)) throw new TypeError('cardExternalAuthenticate: pending state is not from SCP02 cardInitializeUpdate');
-  if (pending.used) return authFail(SW.CONDITIONS_NOT_SATISFIED);
-  pending.used = true;
-  const cmd = decodeOrNull(protectedCommandBytes);
-  if (cmd === null) return authFail(SW.WRONG_LENGTH);
-  if (!(cmd.cla & 0x80)) return authFail(SW.CLA_NOT_SUPPORTED);
-  if (cmd.ins !== 0x82) return authFail(SW.INS_NOT_SUPPORTED);
-  if (cmd.data.length !== 16) return authFail(SW.WRONG_LENGTH);
-  if (cmd.p2 !== 0x00 || !isLevelSupportedByI(2, cmd.p1, pending.i)) return authFail(SW.INCORRECT_P1P2);
-  if (!hasSecureMessaging(cmd.cla)) return authFail(SW.SECURITY_NOT_SATISFIED);
+  const cmd = checkExternalAuthenticate(pending, protectedCommandBytes, 2, 16);
+  if (typeof cmd === 'number') return authFail(cmd);
   const messaging = new Scp02SecureMessaging({ sessionKeys: pending.sessionKeys, i: pending.i, level: cmd.p1 });
   const macOk = messaging.verifyExternalAuthenticate(cmd);
   const cryptogramOk = verifyHostCryptogram(

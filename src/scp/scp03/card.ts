@@ -5,8 +5,6 @@
  * Sans-IO: bytes in, bytes out; key lookup, sequence counter, randomness and AID come from the caller.
  */
 import { concat } from '../../core/bytes.ts';
-import { CodecError } from '../../core/errors.ts';
-import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
 import type {
   CardExternalAuthenticateResult,
   CardHandshakeContext,
@@ -16,8 +14,8 @@ import type {
 import { SW } from '../errors.ts';
 import { CardChannel } from '../session.ts';
 import type { StaticKeys } from '../keys.ts';
-import { isLevelSupportedByI } from '../level.ts';
-import { hasSecureMessaging, joinResponse, swOnly } from '../messaging.ts';
+import { joinResponse, swOnly } from '../messaging.ts';
+import { checkExternalAuthenticate, decodeOrNull } from '../card-checks.ts';
 import { cardCryptogram, handshakeContext, verifyHostCryptogram } from './cryptogram.ts';
 import { deriveSessionKeys, pseudoRandomCardChallenge, sequenceCounterBytes, type Scp03SessionKeys } from './kdf.ts';
 import { Scp03SecureMessaging } from './wrap.ts';
@@ -51,14 +49,6 @@ function isScp03KeySet(k: StaticKeys): boolean {
   return (n === 16 || n === 24 || n === 32) && k.mac?.length === n && k.dek?.length === n;
 }
 
-function decodeOrNull(bytes: Uint8Array): CommandApdu | null {
-  try {
-    return decodeCommand(bytes);
-  } catch (e) {
-    if (e instanceof CodecError) return null;
-    throw e;
-  }
-}
 
 /**
  * INITIALIZE UPDATE on the card. Answers 6700 (bad length or host challenge length not matching S8/S16),
@@ -119,16 +109,9 @@ function authFail(sw: number): CardExternalAuthenticateResult {
  */
 export function cardExternalAuthenticate(pending: PendingExternalAuthenticate, protectedCommandBytes: Uint8Array): CardExternalAuthenticateResult {
   if (!(pending instanceof Scp03Pending)) throw new TypeError('cardExternalAuthenticate: pending state is not from SCP03 cardInitializeUpdate');
-  if (pending.used) return authFail(SW.CONDITIONS_NOT_SATISFIED);
-  pending.used = true;
-  const cmd = decodeOrNull(protectedCommandBytes);
-  if (cmd === null) return authFail(SW.WRONG_LENGTH);
-  if (!(cmd.cla & 0x80)) return authFail(SW.CLA_NOT_SUPPORTED);
-  if (cmd.ins !== 0x82) return authFail(SW.INS_NOT_SUPPORTED);
   const n = pending.s16 ? 16 : 8;
-  if (cmd.data.length !== 2 * n) return authFail(SW.WRONG_LENGTH);
-  if (cmd.p2 !== 0x00 || !isLevelSupportedByI(3, cmd.p1, pending.i)) return authFail(SW.INCORRECT_P1P2);
-  if (!hasSecureMessaging(cmd.cla)) return authFail(SW.SECURITY_NOT_SATISFIED);
+  const cmd = checkExternalAuthenticate(pending, protectedCommandBytes, 3, 2 * n);
+  if (typeof cmd === 'number') return authFail(cmd);
   const messaging = new Scp03SecureMessaging({ sessionKeys: pending.sessionKeys, dek: pending.dek, s16: pending.s16, level: cmd.p1 });
   const macOk = messaging.verifyExternalAuthenticate(cmd);
   const cryptogramOk = verifyHostCryptogram(pending.sessionKeys.sMac, pending.context, cmd.data.subarray(0, n));
