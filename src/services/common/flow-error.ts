@@ -1,0 +1,19 @@
+/** Errors of platform flows; `step` tells where the flow stopped. */
+import { OpentsmError } from '../../core/errors.ts';
+
+export type FlowErrorCode =
+  | 'KEYS_UNKNOWN' // the card holds none of the key sets the platform knows: never expected, needs an operator
+  | 'CARD_REFUSED' // the card answered an error status word to a step
+  | 'NOT_PERMITTED' // a business rule refused the request
+  | 'CONFLICT' // the request contradicts what exists
+  | 'NOT_FOUND'
+  | 'WRONG_STATE';
+
+export class FlowError extends OpentsmError {
+  declare readonly code: FlowErrorCode;
+  readonly step: string | undefined;
+  constructor(code: FlowErrorCode, message: string, step?: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.step = step;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Key rotation of a security domain, shared by the issuer (issuer-managed SSDs) and the provider
+ * (provider-managed SSDs): on expiry or by force. "A key rotation never leaves a card whose keys the
+ * platform does not know" (ARCHITECTURE.md §5):
+ *
+ *   prepare   the next key set is generated and sealed as `pending` next to `current` (one transaction)
+ *   replace   ask the card which one it holds (INITIALIZE UPDATE, card cryptogram checked): `pending` →
+ *             the PUT KEY already happened; `current` → PUT KEY now; then `pending` becomes `current`
+ *
+ * A cut at any APDU leaves the card with either set, and the platform holds both until it has seen which.
+ */
+import { fromHex } from '../../core/bytes.ts';
+import type { Database } from '../../platform/storage/database.ts';
+import type { FlowRecord } from '../../platform/flows/store.ts';
+import { generateKeySet, keySetKcvs, nextKvn, type KeySetKcvs, type SdKeySet } from '../sd-keys/key-set.ts';
+import { findKeySet, replaceKeySet } from '../sd-keys/operations.ts';
+import type { CardRoute, FlowDeps } from './deps.ts';
+import { FlowError } from './flow-error.ts';
+
+/** Where a service keeps an SD's key sets (its own table, sealed). */
+export interface KeySlot {
+  current(): Promise<SdKeySet>;
+  pending(): Promise<SdKeySet | undefined>;
+  /** Store the next key set as pending (inside `tx`). */
+  setPending(tx: Database, set: SdKeySet): Promise<void>;
+  /** The card holds pending: make it current, forget the old one (inside `tx`). */
+  promote(tx: Database, kcvs: KeySetKcvs): Promise<void>;
+}
+
+export interface RotationData {
+  readonly cardId: string;
+  readonly aid: string;
+  readonly route: CardRoute;
+  readonly reason: 'expiry' | 'forced';
+  readonly from?: KeySetKcvs;
+  readonly to?: KeySetKcvs;
+}
+
+export type RotationFlow = FlowRecord<RotationData>;
+
+/**
+ * The `replace` step: ask the card which of `pending` and `current` it holds, PUT KEY when it still holds
+ * `current`. The caller promotes `pending` in its transaction afterwards. `reconciled` is true when the card
+ * already held `pending` (a previous attempt was cut after the PUT KEY reached the card).
+ */
+export async function replaceWithReconcile(
+  deps: FlowDeps,
+  slot: KeySlot,
+  cardId: string,
+  aidHex: string,
+  route: CardRoute,
+  step: string,
+): Promise<{ reconciled: boolean; to: KeySetKcvs }> {
+  const current = await slot.current();
+  const pending = await slot.pending();
+  if (!pending) throw new FlowError('WRONG_STATE', 'no pending key set to put', step);
+  const channel = await deps.cardAccess(cardId, route);
+  const aid = fromHex(aidHex);
+  const held = await findKeySet(channel, aid, [pending, current]);
+  if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
+  if (held === current) await replaceKeySet(channel, aid, current, pending);
+  return { reconciled: held === pending, to: keySetKcvs(pending) };
+}
+
+export async function startRotation(deps: FlowDeps, kind: string, data: RotationData): Promise<RotationFlow> {
+  const subject = `card:${data.cardId}/sd:${data.aid}`;
+  return deps.db.transaction(async (tx) => {
+    const open = await deps.flows.open<RotationData>(kind, subject, tx);
+    if (open) return open;
+    const flow = await deps.flows.create<RotationData>(kind, subject, 'prepare', data, tx);
+    await deps.audit(tx, { actor: deps.actor, action: 'key.rotation-started', subject, details: { reason: data.reason, flowId: flow.id } });
+    return flow;
+  });
+}
+
+/** Run (or resume) a rotation flow to its end; errors are recorded on the flow and thrown. */
+export async function runRotation(deps: FlowDeps, slot: KeySlot, start: RotationFlow): Promise<RotationFlow> {
+  let flow = start;
+  const d = flow.data;
+  try {
+    for (;;) {
+      switch (flow.step) {
+        case 'prepare': {
+          const current = await slot.current();
+          const existing = await slot.pending();
+          const next = existing ?? generateKeySet(nextKvn(current.kvn), current.scp, deps.random);
+          const from = keySetKcvs(current);
+          const to = keySetKcvs(next);
+          flow = await deps.db.transaction(async (tx) => {
+            if (!existing) await slot.setPending(tx, next);
+            await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject: flow.subject, details: { purpose: 'rotation', kcvs: to } });
+            return deps.flows.advance(flow, 'replace', { from, to }, tx);
+          });
+          break;
+        }
+        case 'replace': {
+          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step);
+          const held = reconciled ? 'pending' : 'current';
+          flow = await deps.db.transaction(async (tx) => {
+            await slot.promote(tx, to);
+            await deps.audit(tx, {
+              actor: deps.actor,
+              action: 'key.rotated',
+              subject: flow.subject,
+              details: { from: flow.data.from, to, reason: d.reason, reconciled: held === 'pending' },
+            });
+            return deps.flows.finish(flow, {}, tx);
+          });
+          return flow;
+        }
+        case 'done':
+          return flow;
+        default:
+          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
+      }
+    }
+  } catch (e) {
+    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError);
+    throw e;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Issuer flow: create a supplementary security domain for a provider and hand it over
+ * (ARCHITECTURE.md §4 flow 3). Steps, each recorded before it is done and reconciled by asking the card:
+ *
+ *   install       INSTALL [for install and make selectable] of the SSD through the ISD
+ *                 (resume: GET STATUS tells whether the SSD exists)
+ *   deliver-keys  the SSD's initial key set, generated and sealed before the flow starts, sent through the
+ *                 ISD session: INSTALL [for personalization] + STORE DATA (DGI 00B9/8113) under the ISD DEK
+ *                 (resume: INITIALIZE UPDATE with the initial key version says whether the SSD has it)
+ *   extradite     provider-managed SSDs: INSTALL [for extradition] of the SSD to itself, out of the ISD's
+ *                 hierarchy (resume: GET STATUS shows the associated SD)
+ *   handover      waiting: the provider fetches the initial keys and acknowledges; then the issuer forgets
+ *                 them (issuer-managed SSDs end at `done` after deliver-keys and keep their keys)
+ */
+import { fromHex, toHex, equalBytes } from '../../../core/bytes.ts';
+import type { CardChannel } from '../../../apdu/channel.ts';
+import { createSecurityDomain, extradite, getStatus } from '../../../gp/client.ts';
+import { GetStatusScope } from '../../../gp/registry.ts';
+import { decodePrivileges, encodePrivileges, type PrivilegeName } from '../../../gp/privileges.ts';
+import type { FlowRecord } from '../../../platform/flows/store.ts';
+import type { Database } from '../../../platform/storage/database.ts';
+import { decodeKeySet, encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
+import { deliverInitialKeys, openSd, probeKeySet } from '../../sd-keys/operations.ts';
+import type { CardRoute, FlowDeps } from '../../common/deps.ts';
+import { FlowError } from '../../common/flow-error.ts';
+import { getCard, getProvider, isdKeys, scpOf } from '../inventory.ts';
+
+export const CREATE_SSD = 'issuer.create-ssd';
+/** Key version of the initial key set the issuer puts into a new SSD. */
+export const INITIAL_SSD_KVN = 0x01;
+
+export interface CreateSsdRequest {
+  readonly cardId: string;
+  readonly aid: string;
+  readonly providerId: string;
+  readonly privileges: readonly PrivilegeName[];
+  readonly managedBy: 'provider' | 'issuer';
+  readonly route: CardRoute;
+}
+
+export interface CreateSsdData {
+  readonly cardId: string;
+  readonly aid: string;
+  readonly providerId: string;
+  readonly privileges: string;
+  readonly managedBy: 'provider' | 'issuer';
+  readonly route: CardRoute;
+  readonly scp: 2 | 3;
+  readonly i: number;
+  readonly kcvs: KeySetKcvs;
+}
+
+export type CreateSsdFlow = FlowRecord<CreateSsdData>;
+
+const subjectOf = (cardId: string, aid: string) => `card:${cardId}/sd:${aid}`;
+const keyContext = (cardId: string, aid: string) => `issuer/ssd/${cardId}/${aid}`;
+const now = () => new Date().toISOString();
+
+/**
+ * Accept a provider's request: business permissions checked, the initial key set generated and sealed,
+ * the flow created — all in one transaction. A repeated request for the same SSD returns its flow.
+ */
+export async function requestSsd(deps: FlowDeps, req: CreateSsdRequest): Promise<CreateSsdFlow> {
+  const aid = req.aid.toUpperCase();
+  const card = await getCard(deps.db, req.cardId);
+  if (!card) throw new FlowError('NOT_FOUND', `unknown card ${req.cardId}`);
+  const provider = await getProvider(deps.db, req.providerId);
+  if (!provider) throw new FlowError('NOT_PERMITTED', `unknown provider ${req.providerId}`);
+  if (!aid.startsWith(provider.aidPrefix)) throw new FlowError('NOT_PERMITTED', `provider ${req.providerId} may not use AID ${aid}`);
+  const extra = req.privileges.filter((p) => p !== 'SecurityDomain' && !provider.privileges.includes(p));
+  if (extra.length > 0) throw new FlowError('NOT_PERMITTED', `provider ${req.providerId} may not grant ${extra.join(', ')}`);
+  const { scp, i } = scpOf(card.profile);
+  const subject = subjectOf(req.cardId, aid);
+  const set = generateKeySet(INITIAL_SSD_KVN, scp, deps.random);
+  const kcvs = keySetKcvs(set);
+  const sealed = await deps.sealer.wrap(encodeKeySet(set), keyContext(req.cardId, aid));
+  return deps.db.transaction(async (tx) => {
+    const existing = await tx.query<{ provider_id: string }>('SELECT provider_id FROM ssds WHERE card_id = $1 AND aid = $2', [req.cardId, aid]);
+    if (existing[0]) {
+      if (existing[0].provider_id !== req.providerId) throw new FlowError('CONFLICT', `SSD ${aid} belongs to another provider`);
+      const open = await deps.flows.open<CreateSsdData>(CREATE_SSD, subject, tx);
+      if (open) return open;
+      throw new FlowError('CONFLICT', `SSD ${aid} already exists on card ${req.cardId}`);
+    }
+    const count = await tx.query<{ n: number }>("SELECT COUNT(*) AS n FROM ssds WHERE card_id = $1 AND provider_id = $2 AND state <> 'deleted'", [
+      req.cardId,
+      req.providerId,
+    ]);
+    if (Number(count[0]!.n) >= provider.maxSsds) throw new FlowError('NOT_PERMITTED', `provider ${req.providerId} has its ${provider.maxSsds} SSD(s) on this card`);
+    const at = now();
+    await tx.execute(
+      'INSERT INTO ssds (card_id, aid, provider_id, managed_by, state, scp, kvn, keys, kcvs, keys_expire_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10)',
+      [req.cardId, aid, req.providerId, req.managedBy, 'creating', scp, set.kvn, sealed, JSON.stringify(kcvs), at],
+    );
+    const privileges = toHex(encodePrivileges(new Set<PrivilegeName>([...req.privileges, 'SecurityDomain']), 3));
+    const flow = await deps.flows.create<CreateSsdData>(
+      CREATE_SSD,
+      subject,
+      'install',
+      { cardId: req.cardId, aid, providerId: req.providerId, privileges, managedBy: req.managedBy, route: req.route, scp, i, kcvs },
+      tx,
+    );
+    await deps.audit(tx, { actor: deps.actor, action: 'ssd.requested', subject, details: { providerId: req.providerId, privileges, managedBy: req.managedBy, flowId: flow.id } });
+    await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject, details: { purpose: 'ssd-initial', kcvs } });
+    return flow;
+  });
+}
+
+async function ssdKeys(deps: FlowDeps, cardId: string, aid: string): Promise<SdKeySet> {
+  const rows = await deps.db.query<{ keys: Uint8Array | null }>('SELECT keys FROM ssds WHERE card_id = $1 AND aid = $2', [cardId, aid]);
+  const blob = rows[0]?.keys;
+  if (!blob) throw new FlowError('WRONG_STATE', `the issuer holds no keys for SSD ${aid}`);
+  return decodeKeySet(await deps.sealer.unwrap(blob, keyContext(cardId, aid)));
+}
+
+async function setState(tx: Database, d: CreateSsdData, state: string): Promise<void> {
+  await tx.execute('UPDATE ssds SET state = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [state, now(), d.cardId, d.aid]);
+}
+
+async function ssdEntry(channel: CardChannel, isd: SdKeySet, isdAid: Uint8Array, aid: Uint8Array) {
+  const session = await openSd(channel, isdAid, isd);
+  const entries = await getStatus(session, GetStatusScope.APPLICATIONS, aid);
+  return { session, entry: entries.find((e) => equalBytes(e.aid, aid)) };
+}
+
+/** Run (or resume) the flow until it waits for the provider or is done. Errors are recorded, then thrown. */
+export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promise<CreateSsdFlow> {
+  let flow = start;
+  const d = flow.data;
+  const aid = fromHex(d.aid);
+  const subject = flow.subject;
+  try {
+    const card = await getCard(deps.db, d.cardId);
+    if (!card) throw new FlowError('NOT_FOUND', `unknown card ${d.cardId}`, flow.step);
+    const isdAid = fromHex(card.isdAid);
+    const isd = await isdKeys(deps, d.cardId);
+    let channel: CardChannel | undefined;
+    const ch = async () => (channel ??= await deps.cardAccess(d.cardId, d.route));
+    for (;;) {
+      switch (flow.step) {
+        case 'install': {
+          const { session, entry } = await ssdEntry(await ch(), isd, isdAid, aid);
+          if (!entry) {
+            await createSecurityDomain(session, { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } });
+          }
+          flow = await deps.db.transaction(async (tx) => {
+            await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: entry !== undefined } });
+            return deps.flows.advance(flow, 'deliver-keys', {}, tx);
+          });
+          break;
+        }
+        case 'deliver-keys': {
+          const keys = await ssdKeys(deps, d.cardId, d.aid);
+          const found = await probeKeySet(await ch(), aid, keys);
+          if (found === 'absent') {
+            const session = await openSd(await ch(), isdAid, isd);
+            await deliverInitialKeys(session, aid, keys);
+          } else if (found !== 'match') {
+            throw new FlowError('KEYS_UNKNOWN', `SSD ${d.aid} answers ${found} for its initial key set`, flow.step);
+          }
+          const next = d.managedBy === 'provider' ? 'extradite' : 'done';
+          flow = await deps.db.transaction(async (tx) => {
+            await setState(tx, d, d.managedBy === 'provider' ? 'keys-delivered' : 'issuer-managed');
+            await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: found === 'match' } });
+            return next === 'done' ? deps.flows.finish(flow, {}, tx) : deps.flows.advance(flow, next, {}, tx);
+          });
+          if (next === 'done') return flow;
+          break;
+        }
+        case 'extradite': {
+          const { session, entry } = await ssdEntry(await ch(), isd, isdAid, aid);
+          if (!entry) throw new FlowError('WRONG_STATE', `SSD ${d.aid} vanished from the card`, flow.step);
+          const done = entry.associatedSd !== undefined && equalBytes(entry.associatedSd, aid);
+          if (!done) await extradite(session, aid, aid);
+          flow = await deps.db.transaction(async (tx) => {
+            await setState(tx, d, 'extradited');
+            await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: done } });
+            return deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
+          });
+          return flow;
+        }
+        case 'handover':
+        case 'done':
+          return flow;
+        default:
+          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
+      }
+    }
+  } catch (e) {
+    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError && e.code !== 'CARD_REFUSED');
+    throw e;
+  }
+}
+
+/** The initial key set, for the provider the SSD belongs to, while the flow waits at `handover`. */
+export async function initialKeysForProvider(deps: FlowDeps, cardId: string, aid: string, providerId: string): Promise<SdKeySet> {
+  const flow = await deps.flows.open<CreateSsdData>(CREATE_SSD, subjectOf(cardId, aid.toUpperCase()));
+  if (!flow || flow.step !== 'handover') throw new FlowError('WRONG_STATE', `SSD ${aid} is not ready for hand-over`);
+  if (flow.data.providerId !== providerId) throw new FlowError('NOT_PERMITTED', `SSD ${aid} belongs to another provider`);
+  const keys = await ssdKeys(deps, cardId, flow.data.aid);
+  await deps.db.transaction((tx) =>
+    deps.audit(tx, { actor: deps.actor, action: 'key.handed-over', subject: flow.subject, details: { to: providerId, kcvs: flow.data.kcvs } }),
+  );
+  return keys;
+}
+
+/** The provider confirms it holds the keys: the issuer forgets them (audited). Idempotent. */
+export async function acknowledgeHandover(deps: FlowDeps, cardId: string, aid: string, providerId: string): Promise<void> {
+  const subject = subjectOf(cardId, aid.toUpperCase());
+  await deps.db.transaction(async (tx) => {
+    const rows = await tx.query<{ provider_id: string; state: string }>('SELECT provider_id, state FROM ssds WHERE card_id = $1 AND aid = $2', [
+      cardId,
+      aid.toUpperCase(),
+    ]);
+    const row = rows[0];
+    if (!row) throw new FlowError('NOT_FOUND', `no SSD ${aid} on card ${cardId}`);
+    if (row.provider_id !== providerId) throw new FlowError('NOT_PERMITTED', `SSD ${aid} belongs to another provider`);
+    if (row.state === 'provider-managed') return;
+    const flow = await deps.flows.open<CreateSsdData>(CREATE_SSD, subject, tx);
+    if (!flow || flow.step !== 'handover') throw new FlowError('WRONG_STATE', `SSD ${aid} is not waiting for hand-over`);
+    await tx.execute("UPDATE ssds SET keys = NULL, state = 'provider-managed', updated_at = $1 WHERE card_id = $2 AND aid = $3", [now(), cardId, aid.toUpperCase()]);
+    await deps.audit(tx, { actor: deps.actor, action: 'key.forgotten', subject, details: { kcvs: flow.data.kcvs, reason: 'handed over to provider' } });
+    await deps.flows.finish(flow, {}, tx);
+  });
+}
