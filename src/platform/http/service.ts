@@ -1,0 +1,78 @@
+/**
+ * `createService`: the fastify instance every opentsm service starts from. One plugin per concern, in order:
+ * request ids → peer identity → route contract → problem+json errors → request body logging (redacted) →
+ * idempotency → OpenAPI (`GET /openapi.json`) → health (`GET /health`). Register routes on the returned
+ * instance; each needs body and response schemas (see contract.ts).
+ */
+import type { Server } from 'node:https';
+import type { FastifyBaseLogger, FastifyHttpsOptions, FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { IdempotencyStore } from '../idempotency/store.ts';
+import { idempotencyPlugin } from '../idempotency/plugin.ts';
+import { pinoOptions, type LogOptions } from '../log/logger.ts';
+import type { ServerTlsOptions } from '../tls/options.ts';
+import { contractPlugin } from './contract.ts';
+import { healthPlugin, type HealthCheck } from './health.ts';
+import { openApiPlugin } from './openapi.ts';
+import { peerPlugin, type IdentifyPeer } from './peer.ts';
+import { frameworkErrorHandler, problemsPlugin } from './problems.ts';
+import { genRequestId, requestIdPlugin } from './request-id.ts';
+import { requestLogPlugin } from './request-log.ts';
+
+export interface ServiceOptions {
+  /** Service name: log field `service`, OpenAPI title, health answer. */
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  /** Log options (level, destination), an existing pino logger, or false for none. Default: info to stdout. */
+  readonly logger?: LogOptions | FastifyBaseLogger | false;
+  /** Serve HTTPS with these options (mutual TLS: `mutualTlsOptions(identity).server`). Default plain HTTP. */
+  readonly tls?: ServerTlsOptions;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  readonly bodyLimit?: number;
+  /** How `request.peer` is found; default the verified TLS client certificate. */
+  readonly identify?: IdentifyPeer;
+  /** Store for routes with `config: { idempotent: true }`; without it such routes throw at startup. */
+  readonly idempotency?: IdempotencyStore;
+  /** Readiness checks run by `GET /health`. */
+  readonly healthChecks?: Readonly<Record<string, HealthCheck>>;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function isLogger(v: unknown): v is FastifyBaseLogger {
+  return v !== null && typeof v === 'object' && typeof (v as FastifyBaseLogger).child === 'function';
+}
+
+export async function createService(options: ServiceOptions): Promise<FastifyInstance> {
+  if (typeof options.name !== 'string' || options.name === '') throw new TypeError('service name is required');
+  if (typeof options.version !== 'string' || options.version === '') throw new TypeError('service version is required');
+  const base: FastifyServerOptions = {
+    genReqId: genRequestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  };
+  if (isLogger(options.logger)) base.loggerInstance = options.logger;
+  else if (options.logger === false) base.logger = false;
+  else base.logger = pinoOptions(options.name, options.version, options.logger ?? {});
+
+  const app = (options.tls === undefined
+    ? Fastify(base)
+    : Fastify({ ...(base as FastifyHttpsOptions<Server>), https: { ...options.tls, ca: [...options.tls.ca] } })) as unknown as FastifyInstance;
+
+  await app.register(requestIdPlugin);
+  await app.register(peerPlugin, { identify: options.identify });
+  await app.register(contractPlugin);
+  await app.register(problemsPlugin);
+  await app.register(requestLogPlugin);
+  await app.register(idempotencyPlugin, { store: options.idempotency });
+  await app.register(openApiPlugin, {
+    info: { title: options.name, version: options.version, ...(options.description === undefined ? {} : { description: options.description }) },
+  });
+  await app.register(healthPlugin, { service: options.name, version: options.version, checks: options.healthChecks });
+  return app;
+}
