@@ -1,0 +1,12 @@
+/** The OTA server (ARCHITECTURE.md §1 `ota`): RAM over HTTP on PSK-TLS, platform channels, admin API. */
+export { OtaServer, MAX_SCRIPT_COMMANDS, type OtaServerOptions, type ScriptOptions } from './ota-server.ts';
+export { OtaChannel, type OtaChannelOptions, type ScriptTransmitter } from './channel.ts';
+export { OtaError, type OtaErrorCode } from './errors.ts';
+export { MemoryPskStore, type PskStore, type PskRecord } from './psk-store.ts';
+export { InProcessPushGateway, type PushGateway, type PushHandler } from './push.ts';
+export { LongPollPushGateway, isPollable, type PollablePushGateway } from './push-long-poll.ts';
+export { RamEndpoint, type RamEndpointOptions, type RamRequest, type RamReply, type ScriptJob } from './ram-endpoint.ts';
+export { RamServer, PSK_CIPHERS, type RamServerOptions, type RamFaults } from './ram-server.ts';
+export { buildOtaAdminApi, parseScriptRequest, type OtaAdminApiOptions, type ScriptRequestBody, type ScriptResponseBody } from './admin-api.ts';
+export { RemoteOtaChannel, type RemoteOtaChannelOptions } from './remote-channel.ts';
+export { problem, type Problem, type OtaProblemCode } from './problem.ts';

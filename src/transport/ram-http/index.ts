@@ -1,0 +1,44 @@
+/**
+ * RAM over HTTP (GlobalPlatform Card Spec v2.2 Amendment B) codecs, sans-IO: the expanded remote
+ * command format of ETSI TS 102 226 §5.2, the X-Admin-* headers and media types, the push trigger, and
+ * the agent-side script runner.
+ */
+export {
+  TAG,
+  BAD_FORMAT,
+  encodeCommandScript,
+  decodeCommandScript,
+  encodeResponseScript,
+  decodeResponseScript,
+  scriptApdus,
+  type BadFormat,
+  type LengthForm,
+  type CommandScript,
+  type CommandScriptItem,
+  type ResponseScript,
+  type ResponseScriptInit,
+} from './script.ts';
+export {
+  ADMIN_PROTOCOL,
+  ADMIN_HEADER,
+  MEDIA_TYPE_SCRIPT,
+  MEDIA_TYPE_RESPONSE,
+  CONTENT_TYPE_SCRIPT,
+  CONTENT_TYPE_RESPONSE,
+  SCRIPT_STATUSES,
+  parseAdminProtocol,
+  parseContentType,
+  parseScriptStatus,
+  parseResume,
+  parseAidUri,
+  formatAidUri,
+  parseTargetedApplication,
+  formatTargetedApplication,
+  parseAgentId,
+  formatAgentId,
+  parseNextUri,
+  type ScriptStatus,
+  type AgentId,
+} from './headers.ts';
+export { executeScript, continuesScript, type ExecutedScript } from './execute.ts';
+export { encodeTrigger, parseTrigger, type PushTrigger } from './trigger.ts';
