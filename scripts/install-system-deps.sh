@@ -3,7 +3,7 @@
 # PC/SC program), opensc (opensc-tool, the independent peer in the end-to-end test), the PC/SC headers
 # and a C compiler for the small PC/SC bridge. Idempotent: does nothing when everything is present.
 set -euo pipefail
-pkgs=(pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev gcc libc6-dev)
+pkgs=(pcscd vsmartcard-vpcd opensc pcsc-tools libpcsclite-dev gcc libc6-dev postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
