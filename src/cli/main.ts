@@ -14,6 +14,7 @@ commands:
   card serve --vpcd ...    attach a simulated card to pcscd through vpcd (see: opentsm card serve --help)
   gp ...                   GlobalPlatform card management over SCP02/SCP03 (see: opentsm gp --help)
   apdu --reader R HEX...   send raw APDUs without a secure channel (see: opentsm apdu --help)
+  audit verify --db DB     verify a service's hash-chained audit log
   help                     this text
 
 Readers: sim:FILE (a simulated card whose state lives in FILE; created when missing),
@@ -32,6 +33,8 @@ async function load(name: string): Promise<Command> {
       return (await import('./gp.ts')).runGp;
     case 'apdu':
       return (await import('./apdu.ts')).runApdu;
+    case 'audit':
+      return (await import('./audit.ts')).runAudit;
     default:
       throw new UsageError('UNKNOWN_COMMAND', `unknown command: ${name} (try: opentsm help)`);
   }

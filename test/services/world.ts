@@ -3,7 +3,6 @@
  * and the provider's databases, keystores and audit logs, and an IssuerClient that calls the issuer's flow
  * functions directly (the HTTP layer is tested separately).
  */
-import { fromHex } from '../../src/core/bytes.ts';
 import { createCard, type SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import type { Database } from '../../src/platform/storage/database.ts';
@@ -16,7 +15,7 @@ import { acknowledgeHandover, initialKeysForProvider, requestSsd, runCreateSsd }
 import type { IssuerClient } from '../../src/services/provider/flows/take-over.ts';
 import { keySetFromHex } from '../../src/services/sd-keys/key-set.ts';
 import { CutSwitch } from './cut-channel.ts';
-import { openTestDatabase, testSealer } from './test-infra.ts';
+import { openTestDatabase, testAuditor, testSealer } from './test-infra.ts';
 
 export const CARD_ID = '8988211000000000001F';
 export const ISD_AID = 'A000000151000000';
@@ -42,9 +41,7 @@ async function deps(actor: string, db: Database, sealer: Sealer, cardAccess: Flo
     cardAccess,
     actor,
     auditLog,
-    audit: async (_tx: Database, r: AuditRecord) => {
-      auditLog.push(r);
-    },
+    audit: testAuditor(db, auditLog as never),
   };
 }
 
@@ -55,8 +52,8 @@ export async function makeWorld(profile: 'scp03' | 'scp02' = 'scp03'): Promise<W
   const access = async () => cut.wrap(channel);
   const issuerDb = await openTestDatabase(ISSUER_MIGRATIONS);
   const providerDb = await openTestDatabase(PROVIDER_MIGRATIONS);
-  const issuer = await deps('issuer', issuerDb, testSealer(), access);
-  const provider = await deps('provider:bank', providerDb, testSealer(), access);
+  const issuer = await deps('issuer', issuerDb, await testSealer(), access);
+  const provider = await deps('provider:bank', providerDb, await testSealer(), access);
   const scp = profile === 'scp03' ? 3 : 2;
   await registerCard(issuer, {
     cardId: CARD_ID,
@@ -76,7 +73,6 @@ export async function makeWorld(profile: 'scp03' | 'scp02' = 'scp03'): Promise<W
     fetchInitialKeys: (cardId, aid) => initialKeysForProvider(issuer, cardId, aid, PROVIDER_ID),
     acknowledgeHandover: (cardId, aid) => acknowledgeHandover(issuer, cardId, aid, PROVIDER_ID),
   };
-  void fromHex;
   return {
     card,
     cut,

@@ -8,8 +8,10 @@
  *   `version`, `versions`, `type`, `types`, `usage`, `index`, `length`, `bits`, `count`, `label`, `ref`,
  *   `alg`, `algorithm`, `name`, `names`, `status`, `state`, `tries`, `retries`, `attempts`, `expiry`,
  *   `expires`, `at`, `fingerprint`.
- * A KCV field's value must look like a KCV: a hex string of 1..8 bytes (or null, or an array of those),
- * so that a key cannot be smuggled in under the name `kcv`.
+ * A KCV field's value must look like a KCV: a hex string of 1..8 bytes (or null, or an array of those), or
+ * a key set's KCVs as an object whose members are such KCVs plus an integer `kvn` (e.g.
+ * `{ kvn: 48, enc: "8A737F", mac: "DE0C54", dek: "77393E" }` — the member names are key roles there, and
+ * the values cannot hold a key), so that a key cannot be smuggled in under the name `kcv`.
  *
  * Allowed: `kvn`, `keyVersion`, `newKeyKcvs`, `kekId`, `pinTries`. Refused: `keys`, `newKey`, `isdKeys`,
  * `sessionKey`, `secret`, `plaintext`, `pin`, `keyData`, `keyKcv: "<32 hex digits>"`.
@@ -42,7 +44,12 @@ export function forbiddenField(name: string, value: unknown): string | undefined
   const last = words[words.length - 1];
   if (last === 'kcv' || last === 'kcvs') {
     const ok = (v: unknown): boolean => v === null || (typeof v === 'string' && KCV_VALUE.test(v));
-    if (Array.isArray(value) ? value.every(ok) : ok(value)) return undefined;
+    const keySet = (v: unknown): boolean =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.entries(v).every(([k, x]) => (k === 'kvn' ? Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 0xff : ok(x)));
+    if (Array.isArray(value) ? value.every((v) => ok(v) || keySet(v)) : ok(value) || keySet(value)) return undefined;
     return 'a KCV field must hold a KCV (hex, 1..8 bytes)';
   }
   const sensitive = words.some((w) => SENSITIVE_WORDS.has(w) || SENSITIVE_PARTS.some((p) => w.includes(p)));
@@ -64,6 +71,8 @@ export function findForbiddenField(details: unknown, path = 'details'): { path: 
   for (const [k, v] of Object.entries(details)) {
     const reason = forbiddenField(k, v);
     if (reason !== undefined) return { path: `${path}.${k}`, reason };
+    const words = fieldWords(k);
+    if (['kcv', 'kcvs'].includes(words[words.length - 1] ?? '')) continue; // validated as KCVs above
     const f = findForbiddenField(v, `${path}.${k}`);
     if (f) return f;
   }

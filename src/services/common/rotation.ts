@@ -102,7 +102,7 @@ export async function runRotation(deps: FlowDeps, slot: KeySlot, start: Rotation
               actor: deps.actor,
               action: 'key.rotated',
               subject: flow.subject,
-              details: { from: flow.data.from, to, reason: d.reason, reconciled: held === 'pending' },
+              details: { fromKcvs: flow.data.from ?? null, toKcvs: to, reason: d.reason, reconciled: held === 'pending' },
             });
             return deps.flows.finish(flow, {}, tx);
           });

@@ -204,6 +204,13 @@ test('field-name words and the key-material rule', () => {
   assert.deepEqual(fieldWords('scp03_key-data'), ['scp', '03', 'key', 'data']);
   assert.deepEqual(findForbiddenField({ a: { b: [{ c: 1 }, { sessionKeys: [] }] } }), { path: 'details.a.b[1].sessionKeys', reason: 'the name says key material; log KCVs, key versions or ids instead' });
   assert.equal(findForbiddenField({ kvn: 1, keyVersion: 1, kcv: 'ABCDEF', kcvs: ['AB', null], kekId: 'x', aid: 'A0' }), undefined);
+  // A key set's KCVs as an object: roles as member names, KCVs as values, an integer kvn.
+  assert.equal(findForbiddenField({ isdKcvs: { kvn: 48, enc: '8A737F', mac: 'DE0C54', dek: '77393E' } }), undefined);
+  assert.equal(findForbiddenField({ to: { kcvs: [{ kvn: 1, enc: 'AABBCC' }] } }), undefined);
+  const smuggled = { path: 'details.kcvs', reason: 'a KCV field must hold a KCV (hex, 1..8 bytes)' };
+  assert.deepEqual(findForbiddenField({ kcvs: { kvn: 48, enc: '404142434445464748494A4B4C4D4E4F' } }), smuggled);
+  assert.deepEqual(findForbiddenField({ kcvs: { kvn: 'x', enc: 'AABBCC' } }), smuggled);
+  assert.deepEqual(findForbiddenField({ kcvs: { nested: { enc: 'AABBCC' } } }), smuggled);
 });
 
 forEachDatabase('appends join the caller transaction: rolled back with it, no gap left', async ({ db }) => {

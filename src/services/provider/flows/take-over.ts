@@ -95,7 +95,7 @@ export async function runTakeOver(deps: FlowDeps, issuer: IssuerClient, start: T
           flow = await deps.db.transaction(async (tx) => {
             await slot.promote(tx, to);
             await tx.execute("UPDATE ssds SET state = 'provider-managed' WHERE card_id = $1 AND aid = $2", [d.cardId, d.aid]);
-            await deps.audit(tx, { actor: deps.actor, action: 'key.replaced', subject: flow.subject, details: { from: d.initial, to, reconciled } });
+            await deps.audit(tx, { actor: deps.actor, action: 'key.replaced', subject: flow.subject, details: { fromKcvs: flow.data.initial ?? null, toKcvs: to, reconciled } });
             return deps.flows.advance(flow, 'acknowledge', {}, tx);
           });
           break;
