@@ -74,8 +74,19 @@ const now = () => new Date().toISOString();
 
 export class FlowStore {
   readonly #db: Database;
+  /**
+   * Flows this process created and has driven without a failure since. For those the platform knows what
+   * the card holds, so steps may skip their reconciliation probes; any other flow (loaded after a restart,
+   * or after a failed attempt) reconciles by asking the card first.
+   */
+  readonly #fresh = new Set<string>();
   constructor(db: Database) {
     this.#db = db;
+  }
+
+  /** True when this process created the flow and no attempt of it has failed since (see `#fresh`). */
+  isFresh(id: string): boolean {
+    return this.#fresh.has(id);
   }
 
   /** Create a flow at its first step (inside `tx` when given, so it commits with the request's rows). */
@@ -85,6 +96,7 @@ export class FlowStore {
       'INSERT INTO flows (id, kind, subject, step, status, data, attempts, error, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, NULL, $7, $7)',
       [id, kind, subject, step, 'running', JSON.stringify(data), at],
     );
+    this.#fresh.add(id);
     return { id, kind, subject, step, status: 'running', data, attempts: 0, error: null, createdAt: at, updatedAt: at };
   }
 
@@ -128,6 +140,7 @@ export class FlowStore {
 
   /** Count an attempt that failed (a cut connection, a card error) without changing the step. */
   async recordFailure<D>(flow: FlowRecord<D>, error: string, final = false, tx: Database = this.#db): Promise<FlowRecord<D>> {
+    this.#fresh.delete(flow.id);
     const at = now();
     await tx.execute('UPDATE flows SET attempts = attempts + 1, error = $1, status = $2, updated_at = $3 WHERE id = $4', [
       error.slice(0, 500),
@@ -139,6 +152,7 @@ export class FlowStore {
   }
 
   async finish<D>(flow: FlowRecord<D>, data: Partial<D> = {}, tx: Database = this.#db): Promise<FlowRecord<D>> {
+    this.#fresh.delete(flow.id);
     return this.advance(flow, 'done', data, tx, 'done');
   }
 }

@@ -50,13 +50,15 @@ export async function replaceWithReconcile(
   aidHex: string,
   route: CardRoute,
   step: string,
+  verify = true,
 ): Promise<{ reconciled: boolean; to: KeySetKcvs }> {
   const current = await slot.current();
   const pending = await slot.pending();
   if (!pending) throw new FlowError('WRONG_STATE', 'no pending key set to put', step);
   const channel = await deps.cardAccess(cardId, route);
   const aid = fromHex(aidHex);
-  const held = await findKeySet(channel, aid, [pending, current]);
+  // Unless this process knows the card still holds `current` (a fresh flow), ask the card.
+  const held = verify ? await findKeySet(channel, aid, [pending, current]) : current;
   if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
   if (held === current) await replaceKeySet(channel, aid, current, pending);
   return { reconciled: held === pending, to: keySetKcvs(pending) };
@@ -94,7 +96,7 @@ export async function runRotation(deps: FlowDeps, slot: KeySlot, start: Rotation
           break;
         }
         case 'replace': {
-          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step);
+          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
           const held = reconciled ? 'pending' : 'current';
           flow = await deps.db.transaction(async (tx) => {
             await slot.promote(tx, to);

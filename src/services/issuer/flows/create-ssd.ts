@@ -1,6 +1,8 @@
 /**
  * Issuer flow: create a supplementary security domain for a provider and hand it over
- * (ARCHITECTURE.md §4 flow 3). Steps, each recorded before it is done and reconciled by asking the card:
+ * (ARCHITECTURE.md §4 flow 3). Steps, each recorded before it is done; a flow resumed after a failure or a
+ * restart reconciles each step by asking the card first (a flow this process drives without failure knows
+ * the card's state and skips the probes). One ISD secure channel serves the steps of a run.
  *
  *   install       INSTALL [for install and make selectable] of the SSD through the ISD
  *                 (resume: GET STATUS tells whether the SSD exists)
@@ -20,7 +22,8 @@ import { decodePrivileges, encodePrivileges, type PrivilegeName } from '../../..
 import type { FlowRecord } from '../../../platform/flows/store.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import { decodeKeySet, encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
-import { deliverInitialKeys, openSd, probeKeySet } from '../../sd-keys/operations.ts';
+import { deliverInitialKeys, openSd, probeKeySet, type ProbeResult } from '../../sd-keys/operations.ts';
+import type { SecureSession } from '../../../scp/secure-session.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
 import { getCard, getProvider, isdKeys, scpOf } from '../inventory.ts';
@@ -53,7 +56,9 @@ export interface CreateSsdData {
 export type CreateSsdFlow = FlowRecord<CreateSsdData>;
 
 const subjectOf = (cardId: string, aid: string) => `card:${cardId}/sd:${aid}`;
-const keyContext = (cardId: string, aid: string) => `issuer/ssd/${cardId}/${aid}`;
+/** Keystore context of an SSD's keys held by the issuer. */
+export const issuerSsdKeyContext = (cardId: string, aid: string) => `issuer/ssd/${cardId}/${aid}`;
+const keyContext = issuerSsdKeyContext;
 const now = () => new Date().toISOString();
 
 /**
@@ -117,10 +122,10 @@ async function setState(tx: Database, d: CreateSsdData, state: string): Promise<
   await tx.execute('UPDATE ssds SET state = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [state, now(), d.cardId, d.aid]);
 }
 
-async function ssdEntry(channel: CardChannel, isd: SdKeySet, isdAid: Uint8Array, aid: Uint8Array) {
-  const session = await openSd(channel, isdAid, isd);
-  const entries = await getStatus(session, GetStatusScope.APPLICATIONS, aid);
-  return { session, entry: entries.find((e) => equalBytes(e.aid, aid)) };
+/** The registry entry of the SSD as the ISD sees it (GET STATUS), or undefined. */
+async function ssdEntry(isd: SecureSession, aid: Uint8Array) {
+  const entries = await getStatus(isd, GetStatusScope.APPLICATIONS, aid);
+  return entries.find((e) => equalBytes(e.aid, aid));
 }
 
 /** Run (or resume) the flow until it waits for the provider or is done. Errors are recorded, then thrown. */
@@ -136,25 +141,34 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
     const isd = await isdKeys(deps, d.cardId);
     let channel: CardChannel | undefined;
     const ch = async () => (channel ??= await deps.cardAccess(d.cardId, d.route));
+    // One ISD session for the steps of this run; a probe of the SSD selects another SD and ends it.
+    let isdSession: SecureSession | undefined;
+    const isdOpen = async () => (isdSession ??= await openSd(await ch(), isdAid, isd));
+    // A flow this process created and drove without failure knows the card's state; any other reconciles.
+    let verify = !deps.flows.isFresh(flow.id);
     for (;;) {
       switch (flow.step) {
         case 'install': {
-          const { session, entry } = await ssdEntry(await ch(), isd, isdAid, aid);
+          const entry = verify ? await ssdEntry(await isdOpen(), aid) : undefined;
           if (!entry) {
-            await createSecurityDomain(session, { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } });
+            await createSecurityDomain(await isdOpen(), { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } });
           }
           flow = await deps.db.transaction(async (tx) => {
             await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: entry !== undefined } });
             return deps.flows.advance(flow, 'deliver-keys', {}, tx);
           });
+          verify = false;
           break;
         }
         case 'deliver-keys': {
           const keys = await ssdKeys(deps, d.cardId, d.aid);
-          const found = await probeKeySet(await ch(), aid, keys);
+          let found: ProbeResult = 'absent';
+          if (verify) {
+            found = await probeKeySet(await ch(), aid, keys);
+            isdSession = undefined;
+          }
           if (found === 'absent') {
-            const session = await openSd(await ch(), isdAid, isd);
-            await deliverInitialKeys(session, aid, keys);
+            await deliverInitialKeys(await isdOpen(), aid, keys);
           } else if (found !== 'match') {
             throw new FlowError('KEYS_UNKNOWN', `SSD ${d.aid} answers ${found} for its initial key set`, flow.step);
           }
@@ -164,14 +178,18 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
             await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: found === 'match' } });
             return next === 'done' ? deps.flows.finish(flow, {}, tx) : deps.flows.advance(flow, next, {}, tx);
           });
+          verify = false;
           if (next === 'done') return flow;
           break;
         }
         case 'extradite': {
-          const { session, entry } = await ssdEntry(await ch(), isd, isdAid, aid);
-          if (!entry) throw new FlowError('WRONG_STATE', `SSD ${d.aid} vanished from the card`, flow.step);
-          const done = entry.associatedSd !== undefined && equalBytes(entry.associatedSd, aid);
-          if (!done) await extradite(session, aid, aid);
+          let done = false;
+          if (verify) {
+            const entry = await ssdEntry(await isdOpen(), aid);
+            if (!entry) throw new FlowError('WRONG_STATE', `SSD ${d.aid} vanished from the card`, flow.step);
+            done = entry.associatedSd !== undefined && equalBytes(entry.associatedSd, aid);
+          }
+          if (!done) await extradite(await isdOpen(), aid, aid);
           flow = await deps.db.transaction(async (tx) => {
             await setState(tx, d, 'extradited');
             await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: done } });

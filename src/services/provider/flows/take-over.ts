@@ -91,7 +91,7 @@ export async function runTakeOver(deps: FlowDeps, issuer: IssuerClient, start: T
         }
         case 'replace': {
           const slot = providerKeySlot(deps.db, deps.sealer, d.cardId, d.aid);
-          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step);
+          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
           flow = await deps.db.transaction(async (tx) => {
             await slot.promote(tx, to);
             await tx.execute("UPDATE ssds SET state = 'provider-managed' WHERE card_id = $1 AND aid = $2", [d.cardId, d.aid]);
