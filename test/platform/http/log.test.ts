@@ -28,7 +28,7 @@ test('redactSecrets: secret-named fields go, KCVs and key identifiers stay', () 
   assert.deepEqual(redactSecrets(input), {
     iccid: '8949000000000000001',
     key: REDACTED,
-    enc: 'x', // not a secret name by itself: only names that say key/secret/psk/kek/dek/password/token/pin are
+    enc: REDACTED, // a key-set member named as the specs name it (enc, mac, dek, sEnc …) is a key
     kek: REDACTED,
     psk: REDACTED,
     password: REDACTED,

@@ -1,0 +1,69 @@
+/**
+ * How the platforms reach a card (ARCHITECTURE.md §2: only APDUs over a transport). Over the air, through the
+ * OTA server's admin API (`POST /devices/{id}/scripts`, device id = card id); through a provider's business
+ * terminal (wired by the terminal service: any `CardAccess` for `{ kind: 'terminal' }` routes).
+ */
+import { request as httpsRequest, type Agent } from 'node:https';
+import { OpentsmError } from '../../core/errors.ts';
+import { RemoteOtaChannel } from '../ota/remote-channel.ts';
+import type { CardAccess, CardRoute } from './deps.ts';
+
+export type CardAccessErrorCode = 'NO_ROUTE';
+
+/** The service has no way to reach a card over the requested route. */
+export class CardAccessError extends OpentsmError {
+  declare readonly code: CardAccessErrorCode;
+  constructor(code: CardAccessErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export interface OtaCardAccessOptions {
+  /** Time limit per script asked of the OTA server (default: the server's). */
+  readonly timeoutMs?: number;
+}
+
+/** A `fetch` for RemoteOtaChannel that goes through `agent` (mutual TLS to an https admin API). */
+export function agentFetch(agent: Agent): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    const headers: Record<string, string> = {};
+    new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
+    return new Promise<Response>((resolve, reject) => {
+      const req = httpsRequest(url, { method: init?.method ?? 'GET', headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502 })));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }) as typeof fetch;
+}
+
+/** Cards reached through the OTA admin API at `otaAdminUrl`; `agent` for an https (mTLS) admin API. */
+export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCardAccessOptions = {}): CardAccess {
+  const base = new URL(otaAdminUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`OTA admin URL must be http(s), got ${otaAdminUrl}`);
+  const f = agent !== undefined ? agentFetch(agent) : undefined;
+  return async (cardId: string, route: CardRoute) => {
+    if (route.kind !== 'ota') throw new CardAccessError('NO_ROUTE', `route ${route.kind} is not OTA`);
+    return new RemoteOtaChannel({
+      baseUrl: base.href,
+      deviceId: cardId,
+      ...(f !== undefined ? { fetch: f } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  };
+}
+
+/** Dispatch on the route's kind; a kind without an access refuses with CardAccessError('NO_ROUTE'). */
+export function routedCardAccess(routes: { readonly ota?: CardAccess; readonly terminal?: CardAccess }): CardAccess {
+  return async (cardId, route) => {
+    const access = route.kind === 'ota' ? routes.ota : routes.terminal;
+    if (access === undefined) throw new CardAccessError('NO_ROUTE', `this service cannot reach cards over ${route.kind} routes`);
+    return access(cardId, route);
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The issuer's HTTP application (card issuer management platform / SEI-TSM) on the platform's createService:
+ * operator routes (routes/operator.ts) and SSD routes (routes/ssds.ts). Storage, keystore, audit and card
+ * access come in through `deps`; `startIssuer` (service.ts) builds them from the configuration.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createService, type ServiceOptions } from '../../platform/http/service.ts';
+import type { IdempotencyStore } from '../../platform/idempotency/store.ts';
+import type { FlowDeps } from '../common/deps.ts';
+import { KeyedLock } from '../common/keyed-lock.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { ssdRoutes } from './routes/ssds.ts';
+
+export const ISSUER_VERSION = '0.3.0';
+
+export interface IssuerAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks'> {
+  readonly deps: FlowDeps;
+  readonly idempotency: IdempotencyStore;
+  /** Shared with the key schedule and resumed flows (one run per SSD at a time). */
+  readonly locks?: KeyedLock;
+  readonly keyLifetimeMs?: number;
+}
+
+export async function buildIssuerApp(options: IssuerAppOptions): Promise<FastifyInstance> {
+  const app = await createService({
+    name: 'issuer',
+    version: ISSUER_VERSION,
+    description: 'Card issuer management platform (SEI-TSM): card inventory, providers, SSD creation, hand-over, lock/unlock/delete, key rotation',
+    idempotency: options.idempotency,
+    healthChecks: options.healthChecks ?? { database: async () => void (await options.deps.db.query('SELECT 1 AS one')) },
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    ...(options.identify !== undefined ? { identify: options.identify } : {}),
+  });
+  const locks = options.locks ?? new KeyedLock();
+  await operatorRoutes(app, options.deps);
+  await ssdRoutes(app, options.deps, { locks, ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}) });
+  return app;
+}
