@@ -5,14 +5,13 @@
  * PSK-TLS and fetches the script (see ram-endpoint.ts for sessions, resumption and the no-double-execution
  * rule, ram-server.ts for the wire).
  */
-import { assertBytes } from '../../core/bytes.ts';
 import type { PushTrigger } from '../../transport/ram-http/trigger.ts';
 import { OtaChannel, type OtaChannelOptions } from './channel.ts';
 import { OtaError } from './errors.ts';
 import type { PskStore } from './psk-store.ts';
 import type { PushGateway } from './push.ts';
 import { isPollable } from './push-long-poll.ts';
-import { RamEndpoint, type RamEndpointOptions, type ScriptJob } from './ram-endpoint.ts';
+import { MAX_SCRIPT_COMMANDS, RamEndpoint, type RamEndpointOptions } from './ram-endpoint.ts';
 import { RamServer, type RamFaults } from './ram-server.ts';
 
 export interface OtaServerOptions extends Omit<RamEndpointOptions, 'trigger'> {
@@ -36,8 +35,7 @@ export interface ScriptOptions {
   readonly timeoutMs?: number;
 }
 
-/** Most C-APDUs in one script (the response counts them in one byte). */
-export const MAX_SCRIPT_COMMANDS = 255;
+export { MAX_SCRIPT_COMMANDS };
 
 export class OtaServer {
   readonly endpoint: RamEndpoint;
@@ -89,40 +87,15 @@ export class OtaServer {
    * (TS 102 226 §5.2.1), so there may be fewer responses than commands; the last one then holds the error.
    */
   transmitScript(deviceId: string, apdus: readonly Uint8Array[], options: ScriptOptions = {}): Promise<Uint8Array[]> {
-    if (!Array.isArray(apdus) || apdus.length === 0 || apdus.length > MAX_SCRIPT_COMMANDS) {
-      return Promise.reject(new RangeError(`a script has 1 to ${MAX_SCRIPT_COMMANDS} C-APDUs`));
-    }
-    for (const a of apdus) if (!(a instanceof Uint8Array) || a.length < 4) return Promise.reject(new RangeError('a C-APDU has at least 4 bytes'));
-    if (options.targetAid !== undefined) assertBytes(options.targetAid, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], 'targetAid');
     if (this.#closed) return Promise.reject(new OtaError('CLOSED', 'the OTA server is closed', { deviceId }));
     try {
       this.#checkDevice(deviceId);
     } catch (e) {
       return Promise.reject(e);
     }
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    return new Promise<Uint8Array[]>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const job: ScriptJob = {
-        apdus: apdus.map((a) => a.slice()),
-        ...(options.targetAid !== undefined ? { targetAid: options.targetAid.slice() } : {}),
-        settled: false,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      timer = setTimeout(() => {
-        if (job.settled) return;
-        job.settled = true;
-        this.endpoint.dequeue(deviceId, job);
-        reject(new OtaError('TIMEOUT', `device ${deviceId} did not answer within ${timeoutMs} ms`, { deviceId }));
-      }, timeoutMs);
-      this.endpoint.enqueue(deviceId, job);
+    return this.endpoint.submit(deviceId, apdus, {
+      ...(options.targetAid !== undefined ? { targetAid: options.targetAid } : {}),
+      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
     });
   }
 

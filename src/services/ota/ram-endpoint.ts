@@ -17,7 +17,7 @@
  * sent) leaves the state untouched.
  */
 import { CodecError } from '../../core/errors.ts';
-import { toHex, equalConstantTime } from '../../core/bytes.ts';
+import { assertBytes, toHex, equalConstantTime } from '../../core/bytes.ts';
 import { systemRandom, type RandomSource } from '../../crypto/random.ts';
 import {
   ADMIN_HEADER,
@@ -34,6 +34,9 @@ import { encodeCommandScript, decodeResponseScript, type LengthForm } from '../.
 import { continuesScript } from '../../transport/ram-http/execute.ts';
 import { OtaError } from './errors.ts';
 import { PROBLEM_CONTENT_TYPE, problem, type OtaProblemCode } from './problem.ts';
+
+/** Most C-APDUs in one script (the response counts them in one byte). */
+export const MAX_SCRIPT_COMMANDS = 255;
 
 export interface RamRequest {
   /** Device authenticated by the TLS PSK identity. */
@@ -177,6 +180,50 @@ export class RamEndpoint {
       this.stats.pushes++;
       this.#trigger(deviceId);
     }
+  }
+
+  /**
+   * Queue `apdus` as one script for `deviceId` and resolve with its R-APDUs; a script not answered within
+   * `timeoutMs` of queueing is dropped from the queue (if still there) and rejects with OtaError('TIMEOUT').
+   * Bad arguments reject with RangeError and queue nothing. (Used by the OTA server and the provider's
+   * terminal relay, which both drive an admin agent with this endpoint.)
+   */
+  submit(deviceId: string, apdus: readonly Uint8Array[], options: { readonly targetAid?: Uint8Array; readonly timeoutMs: number }): Promise<Uint8Array[]> {
+    if (!Array.isArray(apdus) || apdus.length === 0 || apdus.length > MAX_SCRIPT_COMMANDS) {
+      return Promise.reject(new RangeError(`a script has 1 to ${MAX_SCRIPT_COMMANDS} C-APDUs`));
+    }
+    for (const a of apdus) if (!(a instanceof Uint8Array) || a.length < 4) return Promise.reject(new RangeError('a C-APDU has at least 4 bytes'));
+    if (options.targetAid !== undefined) {
+      try {
+        assertBytes(options.targetAid, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16], 'targetAid');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const timeoutMs = options.timeoutMs;
+    return new Promise<Uint8Array[]>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const job: ScriptJob = {
+        apdus: apdus.map((a) => a.slice()),
+        ...(options.targetAid !== undefined ? { targetAid: options.targetAid.slice() } : {}),
+        settled: false,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      timer = setTimeout(() => {
+        if (job.settled) return;
+        job.settled = true;
+        this.dequeue(deviceId, job);
+        reject(new OtaError('TIMEOUT', `device ${deviceId} did not answer within ${timeoutMs} ms`, { deviceId }));
+      }, timeoutMs);
+      this.enqueue(deviceId, job);
+    });
   }
 
   /** Drop a job that is still queued (time-out); returns whether it was. */
