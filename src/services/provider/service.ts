@@ -14,7 +14,7 @@ import type { RandomSource } from '../../crypto/random.ts';
 import type { CardAccess, FlowDeps } from '../common/deps.ts';
 import { auditLogAuditor } from '../common/auditor.ts';
 import { openServiceStorage, serviceIdentity, serviceUrl } from '../common/bootstrap.ts';
-import { otaCardAccess, routedCardAccess } from '../common/card-access.ts';
+import { CardAccessError, otaCardAccess, routedCardAccess } from '../common/card-access.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { keyStoreSealer } from '../common/sealer.ts';
 import { runRotation, type RotationData } from '../common/rotation.ts';
@@ -23,7 +23,9 @@ import { buildProviderApp } from './app.ts';
 import { CampaignRunner, sweepExpiredKeys } from './campaigns.ts';
 import { runTakeOver, TAKE_OVER, type TakeOverData } from './flows/take-over.ts';
 import { providerKeySlot } from './key-slot.ts';
-import { PROVIDER_ROTATE } from './rotate.ts';
+import { getProviderSsd, PROVIDER_ROTATE } from './rotate.ts';
+import { terminalCardAccess, terminalRelay, type TerminalRelay } from './relay/index.ts';
+import { takeOverSsd } from './take-over-run.ts';
 import type { ScopedIssuerClient } from './routes/ssds.ts';
 import { PROVIDER_MIGRATIONS } from './schema.ts';
 
@@ -43,6 +45,12 @@ export interface ProviderServiceOptions {
   /** Key expiry sweep interval (default one hour); 0 disables the timer. */
   readonly sweepIntervalMs?: number;
   readonly identify?: ServiceOptions['identify'];
+  /**
+   * The business-terminal relay mounted on this service (default on): terminals (certificate CN
+   * `terminal.<id>`, optionally an allow-list) reach the provider, users ask for a service at the counter,
+   * and `issuerPeers` (default `issuer`) may relay APDUs to a terminal's card while a request is open.
+   */
+  readonly terminals?: false | { readonly allow?: readonly string[]; readonly issuerPeers?: readonly string[] };
 }
 
 export interface ProviderService {
@@ -50,6 +58,8 @@ export interface ProviderService {
   readonly app: FastifyInstance;
   readonly deps: FlowDeps;
   readonly campaigns: CampaignRunner;
+  /** The business-terminal relay, unless `terminals: false`. */
+  readonly relay: TerminalRelay | undefined;
   /** Settles when the flows and campaigns unfinished at start have been resumed. */
   readonly resumed: Promise<void>;
   /** Run the key expiry sweep now; the id of the campaign it started, if any. */
@@ -66,6 +76,13 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
     const identity = await serviceIdentity(config, providerId, listen.host);
     const agent = mutualTlsAgent(identity);
     const issuer = options.issuer ?? new IssuerHttpClient(new PlatformClient({ baseUrl: serviceUrl(config, 'issuer', 'https'), agent }));
+    // The relay is mounted on the app built below; the card access resolves it when a flow needs it.
+    let relay: TerminalRelay | undefined;
+    const relayAccess: CardAccess = (cardId, route) => {
+      if (relay === undefined) throw new CardAccessError('NO_ROUTE', 'the business-terminal relay is not running');
+      return terminalCardAccess(relay)(cardId, route);
+    };
+    const terminalAccess = options.terminalAccess ?? (options.terminals === false ? undefined : relayAccess);
     const deps: FlowDeps = {
       db: storage.db,
       sealer: keyStoreSealer(storage.keystore, 'provider'),
@@ -74,8 +91,8 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       cardAccess:
         options.cardAccess ??
         routedCardAccess({
-          ota: otaCardAccess(serviceUrl(config, 'ota-admin', 'http')),
-          ...(options.terminalAccess !== undefined ? { terminal: options.terminalAccess } : {}),
+          ota: otaCardAccess(serviceUrl(config, 'ota-admin', 'https'), agent),
+          ...(terminalAccess !== undefined ? { terminal: terminalAccess } : {}),
         }),
       actor: `provider:${providerId}`,
       ...(options.random !== undefined ? { random: options.random } : {}),
@@ -93,6 +110,21 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       ...(options.campaignConcurrency !== undefined ? { campaignConcurrency: options.campaignConcurrency } : {}),
     });
     app = built.app;
+    if (options.terminals !== false) {
+      const t = options.terminals ?? {};
+      relay = await terminalRelay(app, {
+        // A user asks for an application at the counter: the same take-over as the HTTP API, over the terminal.
+        onServiceRequest: async (req, progress) => {
+          progress('take-over');
+          const route = { kind: 'terminal', terminalId: req.terminalId } as const;
+          await takeOverSsd(deps, issuer, locks, { cardId: req.cardId, aid: req.aid, route, privileges: req.privileges });
+          const ssd = await getProviderSsd(deps.db, req.cardId, req.aid);
+          return { state: ssd?.state ?? 'unknown', kvn: ssd?.kvn ?? null, kcvs: ssd?.kcvs ?? null };
+        },
+        ...(t.issuerPeers !== undefined ? { issuerPeers: t.issuerPeers } : {}),
+        ...(t.allow !== undefined ? { terminals: t.allow } : {}),
+      });
+    }
     await app.listen({ host: listen.host, port: listen.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : listen.port;
@@ -112,10 +144,12 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       app: running,
       deps,
       campaigns: built.campaigns,
+      relay,
       resumed,
       sweep,
       async close() {
         if (timer) clearInterval(timer);
+        await relay?.close();
         await running.close();
         await resumed;
         agent.destroy();

@@ -12,14 +12,13 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { notFound } from '../../../platform/errors.ts';
-import { RemoteProblemError } from '../../../platform/http/client.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { asProblem } from '../../common/flow-problem.ts';
 import type { KeyedLock } from '../../common/keyed-lock.ts';
 import { aidSchema, cardParams, kcvsSchema, privilegesSchema, routeSchema, ssdParams } from '../../common/schemas.ts';
 import type { IssuerHttpClient } from '../../issuer/client.ts';
 import type { IssuerClient } from '../flows/take-over.ts';
-import { runTakeOver, startTakeOver, type TakeOverFlow } from '../flows/take-over.ts';
+import { takeOverSsd } from '../take-over-run.ts';
 import { getProviderSsd, listProviderSsds, rotateProviderSsd } from '../rotate.ts';
 
 /** The issuer client; `withScope` (IssuerHttpClient) keys one flow's requests apart from an abandoned one. */
@@ -66,20 +65,6 @@ const rotationBody = {
 } as const;
 
 /** Forget a take-over the issuer refused at its first step (nothing happened on the card). */
-async function abandon(deps: FlowDeps, flowId: string, e: RemoteProblemError): Promise<void> {
-  const flow = await deps.flows.get<{ cardId: string; aid: string }>(flowId);
-  if (!flow || flow.step !== 'request' || flow.status === 'failed') return;
-  await deps.db.transaction(async (tx) => {
-    await tx.execute("DELETE FROM ssds WHERE card_id = $1 AND aid = $2 AND state = 'requested'", [flow.data.cardId, flow.data.aid]);
-    await deps.flows.recordFailure(flow, e.message, true, tx);
-    await deps.audit(tx, { actor: deps.actor, action: 'ssd.request-refused', subject: flow.subject, details: { status: e.status, code: e.problem?.code ?? e.code, flowId } });
-  });
-}
-
-function refusedByIssuer(e: unknown): e is RemoteProblemError {
-  return e instanceof RemoteProblemError && e.code === 'REMOTE_PROBLEM' && e.status >= 400 && e.status < 500 && e.problem?.code !== 'IDEMPOTENCY_IN_PROGRESS';
-}
-
 export async function providerSsdRoutes(
   app: FastifyInstance,
   deps: FlowDeps,
@@ -125,18 +110,7 @@ export async function providerSsdRoutes(
       const aid = request.body.aid.toUpperCase();
       let flowId: string | undefined;
       const flow = await asProblem(
-        () =>
-          locks.run(`${cardId}/${aid}`, async () => {
-            let f: TakeOverFlow = await startTakeOver(deps, { cardId, aid, route: request.body.route, privileges: request.body.privileges });
-            flowId = f.id;
-            try {
-              f = await runTakeOver(deps, issuer.withScope ? issuer.withScope(f.id) : issuer, f);
-            } catch (e) {
-              if (refusedByIssuer(e)) await abandon(deps, f.id, e);
-              throw e;
-            }
-            return f;
-          }),
+        () => takeOverSsd(deps, issuer, locks, { cardId, aid, route: request.body.route, privileges: request.body.privileges }, (id) => (flowId = id)),
         () => (flowId === undefined ? {} : { flowId }),
       );
       const ssd = (await getProviderSsd(deps.db, cardId, aid))!;
