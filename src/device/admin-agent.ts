@@ -7,23 +7,16 @@
  * Lost connections: the agent repeats its last POST with `X-Admin-Resume: true` on a new connection
  * (up to `maxRetries` times). It never runs a script twice: it remembers the Next-URI of the last script
  * it ran and, should the same script come again, repeats the stored response instead of running it.
+ * The session itself (headers, resume, never-twice, targeted application) is the shared RAM over HTTP
+ * client in src/transport/ram-http/client-session.ts; this file adds the PSK-TLS connection, the card and
+ * the push triggers.
  */
-import { toHex, fromHex } from '../core/bytes.ts';
-import { CodecError } from '../core/errors.ts';
 import type { CardPort } from '../transport/card-port.ts';
-import {
-  ADMIN_HEADER,
-  ADMIN_PROTOCOL,
-  CONTENT_TYPE_RESPONSE,
-  parseContentType,
-  parseNextUri,
-  parseTargetedApplication,
-  type ScriptStatus,
-} from '../transport/ram-http/headers.ts';
 import { executeScript } from '../transport/ram-http/execute.ts';
+import { RamClientError, runRamClientSession, runTargetedScript, type RamSessionSummary } from '../transport/ram-http/client-session.ts';
 import type { PushTrigger } from '../transport/ram-http/trigger.ts';
 import { DeviceError } from './errors.ts';
-import { PskHttpsClient, type HttpReply } from './psk-https.ts';
+import { PskHttpsClient } from './psk-https.ts';
 
 export interface AdminAgentOptions {
   readonly card: CardPort;
@@ -41,27 +34,8 @@ export interface AdminAgentOptions {
   readonly retryDelayMs?: number;
 }
 
-export interface SessionSummary {
-  /** Scripts run on the card in this session. */
-  readonly scripts: number;
-  /** C-APDUs handed to the card. */
-  readonly commands: number;
-  /** Requests repeated with X-Admin-Resume. */
-  readonly resumes: number;
-}
-
-interface Post {
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Uint8Array;
-}
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CLOSED']);
-
-function isNetworkError(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return (typeof code === 'string' && NETWORK_CODES.has(code)) || (e instanceof Error && /socket hang up/i.test(e.message));
-}
+/** scripts run, C-APDUs handed to the card, requests repeated with X-Admin-Resume, stored responses sent again. */
+export type SessionSummary = RamSessionSummary;
 
 export class AdminAgent {
   readonly #o: AdminAgentOptions;
@@ -69,8 +43,6 @@ export class AdminAgent {
   readonly #initialPath: string;
   #running: Promise<void> | undefined;
   #again = false;
-  /** AID (hex) of the application targeted by the last script, while the script stream keeps targeting it. */
-  #target: string | undefined;
   /** Last trigger id seen. */
   lastTriggerId = 0;
   readonly stats = { sessions: 0, scripts: 0, commands: 0, resumes: 0, failures: 0 };
@@ -122,110 +94,41 @@ export class AdminAgent {
   /** Run one administration session to its 204; throws DeviceError when it cannot. */
   async runSession(): Promise<SessionSummary> {
     this.stats.sessions++;
-    const base = { [ADMIN_HEADER.protocol]: ADMIN_PROTOCOL, [ADMIN_HEADER.from]: this.#o.agentId };
-    let post: Post = { path: this.#initialPath, headers: { ...base }, body: new Uint8Array(0) };
-    let lastRunUri: string | undefined;
-    let lastRunPost: Post | undefined;
-    let scripts = 0;
-    let commands = 0;
-    let resumes = 0;
-    try {
-      for (;;) {
-        const sent = await this.#postResuming(post);
-        resumes += sent.resumes;
-        const reply = sent.reply;
-        if (reply.status === 204) return { scripts, commands, resumes };
-        if (reply.status !== 200) {
-          let problemCode: string | undefined;
-          try {
-            problemCode = (JSON.parse(new TextDecoder().decode(reply.body)) as { code?: string }).code;
-          } catch {
-            problemCode = undefined;
-          }
-          throw new DeviceError('REFUSED', `OTA server answered ${reply.status}${problemCode ? ` ${problemCode}` : ''}`, {
-            status: reply.status,
-            ...(problemCode !== undefined ? { problemCode } : {}),
-          });
-        }
-        let nextUri: string;
-        try {
-          if (parseContentType(reply.headers['content-type'] ?? '') !== 'script') throw new CodecError('BAD_VALUE', 'not a script', 0);
-          nextUri = parseNextUri(reply.headers[ADMIN_HEADER.nextUri] ?? '');
-        } catch (e) {
-          throw new DeviceError('PROTOCOL', `OTA server reply is not a RAM over HTTP script: ${(e as Error).message}`);
-        }
-        if (nextUri === lastRunUri && lastRunPost) {
-          // The same script again: it ran already; repeat its response instead of running it twice.
-          post = lastRunPost;
-          continue;
-        }
-        const ran = this.#run(reply, nextUri, base);
-        post = ran.post;
-        if (ran.executed !== undefined) {
-          scripts++;
-          commands += ran.executed;
-          this.stats.scripts++;
-          this.stats.commands += ran.executed;
-        }
-        lastRunUri = nextUri;
-        lastRunPost = post;
-      }
-    } finally {
-      this.#http.reset();
-    }
-  }
-
-  /** Run one script on the card; returns the POST that reports it (and the commands run, when it ran). */
-  #run(reply: HttpReply, nextUri: string, base: Record<string, string>): { post: Post; executed?: number } {
     const card = this.#o.card;
-    const targetHeader = reply.headers[ADMIN_HEADER.targetedApplication];
-    const report = (status: ScriptStatus) => ({ post: { path: nextUri, headers: { ...base, [ADMIN_HEADER.scriptStatus]: status }, body: new Uint8Array(0) } });
-    if (targetHeader !== undefined) {
-      let aid: Uint8Array;
-      try {
-        aid = parseTargetedApplication(targetHeader);
-      } catch {
-        return report('unknown-application');
-      }
-      const hex = toHex(aid).toUpperCase();
-      if (this.#target !== hex) {
-        const select = fromHex(`00A40400${aid.length.toString(16).padStart(2, '0')}${hex}00`);
-        const r = card.process(select);
-        const sw = (r[r.length - 2]! << 8) | r[r.length - 1]!;
-        if (sw !== 0x9000) {
-          this.#target = undefined;
-          return report('unknown-application');
-        }
-        this.#target = hex;
-      }
-    } else {
-      this.#target = undefined;
-    }
-    const done = executeScript(reply.body, (capdu) => card.process(capdu));
-    return {
-      post: { path: nextUri, headers: { ...base, [ADMIN_HEADER.scriptStatus]: 'ok', 'content-type': CONTENT_TYPE_RESPONSE }, body: done.body },
-      executed: done.executed,
-    };
-  }
-
-  /** POST; on a broken connection, repeat it with X-Admin-Resume: true on a new connection. */
-  async #postResuming(post: Post): Promise<{ reply: HttpReply; resumes: number }> {
-    const max = this.#o.maxRetries ?? 5;
-    let delay = this.#o.retryDelayMs ?? 10;
-    for (let attempt = 0; ; attempt++) {
-      const headers = attempt === 0 ? post.headers : { ...post.headers, [ADMIN_HEADER.resume]: 'true' };
-      try {
-        const reply = await this.#http.request('POST', post.path, headers, post.body);
-        return { reply, resumes: attempt };
-      } catch (e) {
-        this.#http.reset();
-        if (!isNetworkError(e) || attempt >= max) {
-          throw new DeviceError('CONNECTION_FAILED', `RAM over HTTP request failed: ${(e as Error).message}`, { cause: e });
-        }
-        this.stats.resumes++;
-        await new Promise((r) => setTimeout(r, delay));
-        delay *= 2;
-      }
+    const http = this.#http;
+    try {
+      return await runRamClientSession({
+        initialPath: this.#initialPath,
+        agentId: this.#o.agentId,
+        peer: 'OTA server',
+        exchange: async (post) => {
+          try {
+            return await http.request('POST', post.path, { ...post.headers }, post.body);
+          } catch (e) {
+            http.reset(); // a new connection for the resume
+            throw e;
+          }
+        },
+        execute: (script) =>
+          runTargetedScript(
+            script,
+            async (capdu) => card.process(capdu),
+            async (body) => executeScript(body, (capdu) => card.process(capdu)),
+          ),
+        retry: { maxRetries: this.#o.maxRetries ?? 5, delayMs: this.#o.retryDelayMs ?? 10 },
+        onEvent: (e) => {
+          if (e.type === 'resume') this.stats.resumes++;
+          else if (e.type === 'script' && e.status === 'ok') {
+            this.stats.scripts++;
+            this.stats.commands += e.executed;
+          }
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof RamClientError) || e.code === 'STOPPED') throw e;
+      throw new DeviceError(e.code, e.message, { cause: e.cause ?? e, status: e.status, problemCode: e.problemCode });
+    } finally {
+      http.reset();
     }
   }
 }

@@ -8,22 +8,14 @@
  * it gets an answer (or is stopped); the provider then answers as it did the first time. It never runs a
  * script twice: should the script it just ran come again (same Next-URI), it repeats the stored response.
  * A refused resume (the provider restarted) ends the session; the next one starts fresh.
+ * The session itself is the shared RAM over HTTP client (src/transport/ram-http/client-session.ts); this
+ * file adds the mutual-TLS exchange, the reader, the long-poll loop and stopping.
  */
 import type { Agent } from 'node:https';
-import { fromHex, toHex } from '../core/bytes.ts';
-import { CodecError } from '../core/errors.ts';
 import type { CardChannel } from '../apdu/channel.ts';
-import {
-  ADMIN_HEADER,
-  ADMIN_PROTOCOL,
-  CONTENT_TYPE_RESPONSE,
-  parseContentType,
-  parseNextUri,
-  parseTargetedApplication,
-  type ScriptStatus,
-} from '../transport/ram-http/headers.ts';
+import { RamClientError, runRamClientSession, runTargetedScript } from '../transport/ram-http/client-session.ts';
 import { TerminalError } from './errors.ts';
-import { binaryRequest, isNetworkError, type BinaryReply } from './mtls-http.ts';
+import { binaryRequest, isNetworkError } from './mtls-http.ts';
 import { runScript } from './run-script.ts';
 
 export interface TerminalAgentOptions {
@@ -42,12 +34,6 @@ export interface TerminalAgentOptions {
   readonly maxRetryDelayMs?: number;
 }
 
-interface Post {
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly body: Uint8Array;
-}
-
 export class TerminalAgent {
   readonly #o: TerminalAgentOptions;
   readonly #base: URL;
@@ -55,8 +41,6 @@ export class TerminalAgent {
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
-  /** AID (hex) targeted by the last script, while the script stream keeps targeting it. */
-  #target: string | undefined;
   readonly stats = { sessions: 0, scripts: 0, commands: 0, resumes: 0, replayedResponses: 0, failures: 0 };
   lastError: Error | undefined;
 
@@ -103,95 +87,31 @@ export class TerminalAgent {
   /** One administration session, to its 204. */
   async runSession(): Promise<void> {
     this.stats.sessions++;
-    const base = { [ADMIN_HEADER.protocol]: ADMIN_PROTOCOL, [ADMIN_HEADER.from]: this.#o.agentId };
-    let post: Post = { path: this.#initialPath, headers: { ...base }, body: new Uint8Array(0) };
-    let lastRunUri: string | undefined;
-    let lastRunPost: Post | undefined;
-    this.#target = undefined;
-    for (;;) {
-      const reply = await this.#postResuming(post);
-      if (reply.status === 204) return;
-      if (reply.status !== 200) {
-        let problemCode: string | undefined;
-        try {
-          problemCode = (JSON.parse(new TextDecoder().decode(reply.body)) as { code?: string }).code;
-        } catch {
-          problemCode = undefined;
-        }
-        throw new TerminalError('REFUSED', `provider answered ${reply.status}${problemCode ? ` ${problemCode}` : ''}`, {
-          status: reply.status,
-          ...(problemCode !== undefined ? { problemCode } : {}),
-        });
-      }
-      let nextUri: string;
-      try {
-        if (parseContentType(reply.headers['content-type'] ?? '') !== 'script') throw new CodecError('BAD_VALUE', 'not a script', 0);
-        nextUri = parseNextUri(reply.headers[ADMIN_HEADER.nextUri] ?? '');
-      } catch (e) {
-        throw new TerminalError('PROTOCOL', `provider reply is not a RAM over HTTP script: ${(e as Error).message}`);
-      }
-      if (nextUri === lastRunUri && lastRunPost) {
-        // The script we ran already came again: repeat its response, never run it twice.
-        this.stats.replayedResponses++;
-        post = lastRunPost;
-        continue;
-      }
-      post = await this.#o.withReader((reader) => this.#execute(reader, reply, nextUri, base));
-      lastRunUri = nextUri;
-      lastRunPost = post;
-    }
-  }
-
-  async #execute(reader: CardChannel, reply: BinaryReply, nextUri: string, base: Record<string, string>): Promise<Post> {
-    const report = (status: ScriptStatus): Post => ({ path: nextUri, headers: { ...base, [ADMIN_HEADER.scriptStatus]: status }, body: new Uint8Array(0) });
-    const targetHeader = reply.headers[ADMIN_HEADER.targetedApplication];
-    if (targetHeader !== undefined) {
-      let aid: Uint8Array;
-      try {
-        aid = parseTargetedApplication(targetHeader);
-      } catch {
-        return report('unknown-application');
-      }
-      const hex = toHex(aid).toUpperCase();
-      if (this.#target !== hex) {
-        let ok = false;
-        try {
-          const r = await reader.transmit(fromHex(`00A40400${aid.length.toString(16).padStart(2, '0')}${hex}00`));
-          ok = r.length >= 2 && r[r.length - 2] === 0x90 && r[r.length - 1] === 0x00;
-        } catch {
-          ok = false;
-        }
-        if (!ok) {
-          this.#target = undefined;
-          return report('unknown-application');
-        }
-        this.#target = hex;
-      }
-    } else {
-      this.#target = undefined;
-    }
-    const done = await runScript(reply.body, reader);
-    this.stats.scripts++;
-    this.stats.commands += done.executed;
-    return { path: nextUri, headers: { ...base, [ADMIN_HEADER.scriptStatus]: 'ok', 'content-type': CONTENT_TYPE_RESPONSE }, body: done.body };
-  }
-
-  /** POST; on a lost connection, repeat it with X-Admin-Resume: true until answered or stopped. */
-  async #postResuming(post: Post): Promise<BinaryReply> {
-    let delay = this.#o.retryDelayMs ?? 20;
     const timeout = this.#o.requestTimeoutMs ?? 60_000;
-    for (let attempt = 0; ; attempt++) {
-      if (this.#stopped) throw new TerminalError('STOPPED', 'the terminal was stopped');
-      const headers = attempt === 0 ? post.headers : { ...post.headers, [ADMIN_HEADER.resume]: 'true' };
-      try {
-        return await binaryRequest(this.#o.agent, new URL(post.path, this.#base), 'POST', headers, post.body, timeout);
-      } catch (e) {
-        if (this.#stopped) throw new TerminalError('STOPPED', 'the terminal was stopped', { cause: e });
-        if (!isNetworkError(e)) throw new TerminalError('CONNECTION_FAILED', `RAM over HTTP request failed: ${(e as Error).message}`, { cause: e });
-        this.stats.resumes++;
-        await this.#sleep(delay);
-        delay = Math.min(delay * 2, this.#o.maxRetryDelayMs ?? 2000);
-      }
+    try {
+      await runRamClientSession({
+        initialPath: this.#initialPath,
+        agentId: this.#o.agentId,
+        peer: 'provider',
+        exchange: (post) => binaryRequest(this.#o.agent, new URL(post.path, this.#base), 'POST', post.headers, post.body, timeout),
+        // SELECT and script under one hold of the reader, so nobody changes the selection in between.
+        execute: (script) => this.#o.withReader((reader) => runTargetedScript(script, (capdu) => reader.transmit(capdu), (body) => runScript(body, reader))),
+        retry: { delayMs: this.#o.retryDelayMs ?? 20, maxDelayMs: this.#o.maxRetryDelayMs ?? 2000 },
+        isRetryable: isNetworkError,
+        isStopped: () => this.#stopped,
+        sleep: (ms) => this.#sleep(ms),
+        onEvent: (e) => {
+          if (e.type === 'resume') this.stats.resumes++;
+          else if (e.type === 'replay') this.stats.replayedResponses++;
+          else if (e.status === 'ok') {
+            this.stats.scripts++;
+            this.stats.commands += e.executed;
+          }
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof RamClientError)) throw e;
+      throw new TerminalError(e.code, e.message, { cause: e.cause ?? e, status: e.status, problemCode: e.problemCode });
     }
   }
 
