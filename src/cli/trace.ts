@@ -4,6 +4,7 @@
  */
 import { toHex } from '../core/bytes.ts';
 import { swName } from '../apdu/sw.ts';
+import { hasSecureMessaging } from '../apdu/logical-channel.ts';
 
 const INS_PUT_KEY = 0xd8;
 
@@ -25,12 +26,22 @@ function putKeyKcvs(data: Uint8Array): string[] {
   return kcvs;
 }
 
-/** Hex of a command with PUT KEY data masked. */
-export function maskCommand(apdu: Uint8Array): string {
+/**
+ * Hex of a command with PUT KEY data masked. `plain` is the unwrapped form of a wrapped command, when known:
+ * the wrapped data then show the plain command's KCVs only when they are the plain data plus a C-MAC (not
+ * encrypted) — KCVs are never read out of ciphertext.
+ */
+export function maskCommand(apdu: Uint8Array, plain?: Uint8Array): string {
   if (apdu.length > 5 && apdu[1] === INS_PUT_KEY) {
     const lc = apdu[4]!;
     const data = apdu.subarray(5, 5 + lc);
-    const kcvs = putKeyKcvs(data);
+    let kcvs: string[] = [];
+    if (!hasSecureMessaging(apdu[0]!)) kcvs = putKeyKcvs(data);
+    else if (plain !== undefined && plain.length > 5 && plain[1] === INS_PUT_KEY) {
+      const plainData = plain.subarray(5, 5 + plain[4]!);
+      const macOnly = (data.length === plainData.length + 8 || data.length === plainData.length + 16) && data.subarray(0, plainData.length).every((b, i) => b === plainData[i]);
+      if (macOnly) kcvs = putKeyKcvs(plainData);
+    }
     const what = kcvs.length > 0 ? `KCV ${kcvs.join(' ')}` : `${data.length} bytes`;
     return `${toHex(apdu.subarray(0, 5))} <key data, ${what}>${apdu.length > 5 + lc ? ` ${toHex(apdu.subarray(5 + lc))}` : ''}`;
   }
@@ -52,9 +63,16 @@ export interface Tracer {
 
 /** A tracer writing to `write` (stderr by default); `null` tracer when debugging is off. */
 export function createTracer(write: (line: string) => void): Tracer {
+  let lastPlain: Uint8Array | undefined;
   return {
-    plainCommand: (a) => write(`>> ${maskCommand(a)}`),
-    wireCommand: (a) => write(` > ${maskCommand(a)}`),
+    plainCommand: (a) => {
+      lastPlain = a;
+      write(`>> ${maskCommand(a)}`);
+    },
+    wireCommand: (a) => {
+      write(` > ${maskCommand(a, lastPlain)}`);
+      lastPlain = undefined;
+    },
     wireResponse: (r) => write(` < ${describeResponse(r)}`),
     plainResponse: (r) => write(`<< ${describeResponse(r)}`),
   };
