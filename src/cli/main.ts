@@ -15,6 +15,8 @@ commands:
   gp ...                   GlobalPlatform card management over SCP02/SCP03 (see: opentsm gp --help)
   apdu --reader R HEX...   send raw APDUs without a secure channel (see: opentsm apdu --help)
   audit verify --db DB     verify a service's hash-chained audit log
+  up [--devices N]         run the whole platform + N simulated phones (see: opentsm up --help)
+  scenario run NAME        run a flow end to end: terminal-ssd, ota-ssd, rotate-keys (see: opentsm scenario --help)
   help                     this text
 
 Readers: sim:FILE (a simulated card whose state lives in FILE; created when missing),
@@ -35,6 +37,10 @@ async function load(name: string): Promise<Command> {
       return (await import('./apdu.ts')).runApdu;
     case 'audit':
       return (await import('./audit.ts')).runAudit;
+    case 'up':
+      return (await import('./up.ts')).runUp;
+    case 'scenario':
+      return (await import('./scenario.ts')).runScenario;
     default:
       throw new UsageError('UNKNOWN_COMMAND', `unknown command: ${name} (try: opentsm help)`);
   }

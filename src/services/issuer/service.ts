@@ -3,11 +3,12 @@
  * the hash-chained audit log, mutual TLS with a certificate from the internal CA (CN `issuer`), cards reached
  * over the OTA admin API, unfinished flows resumed, and the key expiry schedule of issuer-managed SSDs.
  */
+import type { Agent } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { PlatformConfig } from '../../platform/config/config.ts';
 import type { ServiceOptions } from '../../platform/http/service.ts';
 import { FlowStore } from '../../platform/flows/store.ts';
-import { mutualTlsOptions } from '../../platform/tls/options.ts';
+import { mutualTlsAgent, mutualTlsOptions } from '../../platform/tls/options.ts';
 import type { RandomSource } from '../../crypto/random.ts';
 import type { CardAccess, FlowDeps } from '../common/deps.ts';
 import { auditLogAuditor } from '../common/auditor.ts';
@@ -51,11 +52,13 @@ export interface IssuerService {
 export async function startIssuer(config: PlatformConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
   const storage = await openServiceStorage(config, 'issuer', ISSUER_MIGRATIONS);
   let app: FastifyInstance | undefined;
+  let agent: Agent | undefined;
   try {
     const listen = config.services.issuer;
     const identity = await serviceIdentity(config, 'issuer', listen.host);
+    agent = mutualTlsAgent(identity);
     const cardAccess = options.cardAccess ?? routedCardAccess({
-        ota: otaCardAccess(serviceUrl(config, 'ota-admin', 'http')),
+        ota: otaCardAccess(serviceUrl(config, 'ota-admin', 'https'), agent),
         ...(options.terminalAccess !== undefined ? { terminal: options.terminalAccess } : {}),
       });
     const deps: FlowDeps = {
@@ -93,6 +96,7 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
       onError: (e) => log.error({ err: e }, 'key expiry sweep failed'),
     });
     const running = app;
+    const otaAgent = agent;
     return {
       url,
       app: running,
@@ -103,11 +107,13 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
         await schedule.stop();
         await running.close();
         await resumed;
+        otaAgent.destroy();
         await storage.close();
       },
     };
   } catch (e) {
     await app?.close();
+    agent?.destroy();
     await storage.close();
     throw e;
   }

@@ -1,22 +1,40 @@
 /**
- * The OTA server's platform-facing HTTP API, so that other services (issuer, provider — separate
- * processes) reach phones through the same OTA path: `POST /devices/{id}/scripts`
- * `{ targetAid?: hex, apdus: hex[], timeoutMs?: number }` → `200 { responses: hex[] }`.
- * Errors are problem+json: 400 VALIDATION / MALFORMED_JSON, 415, 404 UNKNOWN_DEVICE, 504 DEVICE_TIMEOUT,
- * 502 SESSION_LOST / SCRIPT_STATUS / BAD_FORMAT, 503 UNAVAILABLE. Nothing is queued for a refused request.
+ * The OTA server's platform-facing HTTP API on the platform's createService (problem+json, OpenAPI, request
+ * ids, mutual TLS; callers admitted by certificate identity, never by URL):
  *
- * Plain fastify for now, in one file, to be moved onto the platform's createService (auth, mTLS, OpenAPI).
+ *   POST /devices/{id}/scripts   (script callers, default `issuer` and `provider`)
+ *        `{ targetAid?: hex, apdus: hex[], timeoutMs?: number }` → `200 { responses: hex[] }` — how issuer and
+ *        provider (separate processes) reach phones (RemoteOtaChannel). Errors: 400 VALIDATION /
+ *        MALFORMED_JSON, 415, 404 UNKNOWN_DEVICE, 504 DEVICE_TIMEOUT, 502 SESSION_LOST / SCRIPT_STATUS /
+ *        BAD_FORMAT, 503 UNAVAILABLE. Nothing is queued for a refused request.
+ *   POST /v1/devices             (operators, default `operator`; Idempotency-Key) register a phone:
+ *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered)
+ *   GET  /v1/devices/{id}        (operators) the registration, without the PSK
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
 import { decodeCommand } from '../../apdu/command.ts';
+import { ProblemError, conflict, notFound } from '../../platform/errors.ts';
+import { requirePeer } from '../../platform/http/peer.ts';
+import { createService, type ServiceOptions } from '../../platform/http/service.ts';
 import { OtaError } from './errors.ts';
 import { MAX_SCRIPT_COMMANDS, type ScriptOptions } from './ota-server.ts';
-import { PROBLEM_CONTENT_TYPE, problem, type OtaProblemCode } from './problem.ts';
+import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView } from './device-store.ts';
 
-export interface OtaAdminApiOptions {
+export const OTA_VERSION = '0.3.0';
+
+export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency'> {
   readonly ota: { transmitScript(deviceId: string, apdus: readonly Uint8Array[], options?: ScriptOptions): Promise<Uint8Array[]> };
+  /** Device registry for the operator routes (absent: no /v1/devices routes). */
+  readonly devices?: {
+    register(reg: DeviceRegistration, actor: string): Promise<DeviceView>;
+    get(deviceId: string): Promise<DeviceView | undefined>;
+  };
+  /** Certificate CNs admitted to POST /devices/{id}/scripts (default ['issuer', 'provider']). */
+  readonly scriptCallers?: readonly string[];
+  /** Certificate CNs admitted to the device registry (default ['operator']). */
+  readonly operators?: readonly string[];
   /** Longest time limit a caller may ask for (default 120 000 ms). */
   readonly maxTimeoutMs?: number;
 }
@@ -32,45 +50,35 @@ export interface ScriptResponseBody {
 }
 
 const HEX = /^(?:[0-9A-Fa-f]{2})+$/;
-const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-class Refusal extends Error {
-  readonly status: number;
-  readonly code: OtaProblemCode;
-  readonly extra: Record<string, unknown>;
-  constructor(status: number, code: OtaProblemCode, detail: string, extra: Record<string, unknown> = {}) {
-    super(detail);
-    this.status = status;
-    this.code = code;
-    this.extra = extra;
-  }
+function validation(detail: string): ProblemError {
+  return new ProblemError({ status: 400, code: 'VALIDATION', detail });
 }
 
-/** Validate the body; returns the decoded script or throws Refusal(400). */
+/** Validate the body; returns the decoded script or throws ProblemError(400 VALIDATION). */
 export function parseScriptRequest(body: unknown, maxTimeoutMs = 120_000): { apdus: Uint8Array[]; options: ScriptOptions } {
-  const bad = (detail: string) => new Refusal(400, 'VALIDATION', detail);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validation('body must be a JSON object');
   const o = body as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['targetAid', 'apdus', 'timeoutMs'].includes(k)) throw bad(`unknown member ${k.slice(0, 40)}`);
-  if (!Array.isArray(o.apdus) || o.apdus.length === 0 || o.apdus.length > MAX_SCRIPT_COMMANDS) throw bad(`apdus must be an array of 1 to ${MAX_SCRIPT_COMMANDS} hex strings`);
+  for (const k of Object.keys(o)) if (!['targetAid', 'apdus', 'timeoutMs'].includes(k)) throw validation(`unknown member ${k.slice(0, 40)}`);
+  if (!Array.isArray(o.apdus) || o.apdus.length === 0 || o.apdus.length > MAX_SCRIPT_COMMANDS) throw validation(`apdus must be an array of 1 to ${MAX_SCRIPT_COMMANDS} hex strings`);
   const apdus = o.apdus.map((a: unknown, i: number) => {
-    if (typeof a !== 'string' || !HEX.test(a) || a.length > 2 * 65_546) throw bad(`apdus[${i}] is not an even-length hex string of at most 65 546 bytes`);
+    if (typeof a !== 'string' || !HEX.test(a) || a.length > 2 * 65_546) throw validation(`apdus[${i}] is not an even-length hex string of at most 65 546 bytes`);
     const bytes = fromHex(a);
     try {
       decodeCommand(bytes);
     } catch (e) {
-      if (e instanceof CodecError) throw bad(`apdus[${i}] is not a command APDU: ${e.message}`);
+      if (e instanceof CodecError) throw validation(`apdus[${i}] is not a command APDU: ${e.message}`);
       throw e;
     }
     return bytes;
   });
   let targetAid: Uint8Array | undefined;
   if (o.targetAid !== undefined) {
-    if (typeof o.targetAid !== 'string' || !HEX.test(o.targetAid) || o.targetAid.length < 10 || o.targetAid.length > 32) throw bad('targetAid must be 5 to 16 bytes in hex');
+    if (typeof o.targetAid !== 'string' || !HEX.test(o.targetAid) || o.targetAid.length < 10 || o.targetAid.length > 32) throw validation('targetAid must be 5 to 16 bytes in hex');
     targetAid = fromHex(o.targetAid);
   }
   if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !Number.isInteger(o.timeoutMs) || o.timeoutMs < 1 || o.timeoutMs > maxTimeoutMs)) {
-    throw bad(`timeoutMs must be an integer from 1 to ${maxTimeoutMs}`);
+    throw validation(`timeoutMs must be an integer from 1 to ${maxTimeoutMs}`);
   }
   return {
     apdus,
@@ -78,56 +86,134 @@ export function parseScriptRequest(body: unknown, maxTimeoutMs = 120_000): { apd
   };
 }
 
-function fromOtaError(e: OtaError): Refusal {
+/** The problem the caller sees for an OtaError of the server. */
+export function otaProblem(e: OtaError): ProblemError {
   switch (e.code) {
     case 'UNKNOWN_DEVICE':
-      return new Refusal(404, 'UNKNOWN_DEVICE', e.message);
+      return new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: e.message });
     case 'TIMEOUT':
-      return new Refusal(504, 'DEVICE_TIMEOUT', e.message);
+      return new ProblemError({ status: 504, code: 'DEVICE_TIMEOUT', detail: e.message });
     case 'SESSION_LOST':
-      return new Refusal(502, 'SESSION_LOST', e.message);
+      return new ProblemError({ status: 502, code: 'SESSION_LOST', detail: e.message });
     case 'SCRIPT_STATUS':
-      return new Refusal(502, 'SCRIPT_STATUS', e.message, { scriptStatus: e.scriptStatus });
+      return new ProblemError({ status: 502, code: 'SCRIPT_STATUS', detail: e.message, extra: e.scriptStatus !== undefined ? { scriptStatus: e.scriptStatus } : {} });
     case 'BAD_FORMAT':
-      return new Refusal(502, 'BAD_FORMAT', e.message);
+      return new ProblemError({ status: 502, code: 'BAD_FORMAT', detail: e.message });
     case 'CLOSED':
-      return new Refusal(503, 'UNAVAILABLE', e.message);
+      return new ProblemError({ status: 503, code: 'UNAVAILABLE', detail: e.message });
     default:
-      return new Refusal(500, 'INTERNAL', 'internal error');
+      return new ProblemError({ status: 500, code: 'INTERNAL', detail: 'internal error' });
   }
 }
 
-function send(reply: FastifyReply, status: number, code: OtaProblemCode, detail: string, instance: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem(status, code, detail, instance, extra));
-}
+// The body schema is deliberately loose (the contract needs one; parseScriptRequest gives the exact
+// messages for members, hex and APDU structure).
+const scriptBody = { type: 'object', description: '{ targetAid?: hex, apdus: hex[] (1..255 C-APDUs), timeoutMs?: integer }' } as const;
+const scriptAnswer = {
+  type: 'object',
+  required: ['responses'],
+  properties: { responses: { type: 'array', items: { type: 'string' } } },
+  additionalProperties: false,
+} as const;
+const deviceParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 256 } },
+  additionalProperties: false,
+} as const;
+const deviceBody = {
+  type: 'object',
+  required: ['deviceId', 'pskIdentity', 'psk'],
+  properties: {
+    deviceId: { type: 'string', pattern: DEVICE_ID.source },
+    pskIdentity: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+    psk: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){16,64}$', description: 'the PSK, 16 to 64 bytes in hex (sealed at once; never answered)' },
+    agentId: { type: 'string', minLength: 1, maxLength: 256 },
+  },
+  additionalProperties: false,
+} as const;
+const deviceView = {
+  type: 'object',
+  required: ['deviceId', 'pskIdentity', 'agentId', 'createdAt'],
+  properties: { deviceId: { type: 'string' }, pskIdentity: { type: 'string' }, agentId: { type: ['string', 'null'] }, createdAt: { type: 'string' } },
+  additionalProperties: false,
+} as const;
 
-export function buildOtaAdminApi(options: OtaAdminApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<FastifyInstance> {
+  const app = await createService({
+    name: 'ota',
+    version: OTA_VERSION,
+    description: 'OTA server admin API: RAM over HTTP scripts to phones (GP Amendment B, SCP81 PSK-TLS) and the device registry',
+    bodyLimit: 2 * 1024 * 1024,
+    logger: options.logger ?? false,
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    ...(options.identify !== undefined ? { identify: options.identify } : {}),
+    ...(options.idempotency !== undefined ? { idempotency: options.idempotency } : {}),
+  });
   const maxTimeout = options.maxTimeoutMs ?? 120_000;
+  const scripts = requirePeer(...(options.scriptCallers ?? ['issuer', 'provider']));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
-    const instance = req.url.split('?')[0]!;
-    if (err instanceof Refusal) return send(reply, err.status, err.code, err.message, instance, err.extra);
-    if (err instanceof OtaError) {
-      const r = fromOtaError(err);
-      return send(reply, r.status, r.code, r.message, instance, r.extra);
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type application/json required', instance);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, 413, 'BODY_TOO_LARGE', 'request body too large', instance);
-    if (err.statusCode === 400) return send(reply, 400, 'MALFORMED_JSON', 'the body is not valid JSON', instance);
-    return send(reply, 500, 'INTERNAL', 'internal error', instance);
-  });
-  app.setNotFoundHandler((req, reply) => send(reply, 404, 'NOT_FOUND', 'no such resource', req.url.split('?')[0]!));
+  app.post<{ Params: { id: string } }>(
+    '/devices/:id/scripts',
+    {
+      preHandler: scripts,
+      preValidation: async (req) => {
+        const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (ct !== 'application/json') throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/json required' });
+      },
+      schema: { summary: 'Run a script of C-APDUs on a phone', tags: ['scripts'], params: deviceParams, body: scriptBody, response: { 200: scriptAnswer } },
+    },
+    async (req) => {
+      if (!DEVICE_ID.test(req.params.id)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
+      const { apdus, options: scriptOptions } = parseScriptRequest(req.body, maxTimeout);
+      let responses: Uint8Array[];
+      try {
+        responses = await options.ota.transmitScript(req.params.id, apdus, scriptOptions);
+      } catch (e) {
+        if (e instanceof OtaError) throw otaProblem(e);
+        throw e;
+      }
+      const body: ScriptResponseBody = { responses: responses.map((r) => toHex(r).toUpperCase()) };
+      return body;
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/devices/:id/scripts', async (req, reply) => {
-    const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (ct !== 'application/json') throw new Refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type application/json required');
-    if (!DEVICE_ID.test(req.params.id)) throw new Refusal(404, 'UNKNOWN_DEVICE', 'no such device');
-    if (req.body === undefined || req.body === null) throw new Refusal(400, 'VALIDATION', 'a JSON body is required');
-    const { apdus, options: scriptOptions } = parseScriptRequest(req.body, maxTimeout);
-    const responses = await options.ota.transmitScript(req.params.id, apdus, scriptOptions);
-    const body: ScriptResponseBody = { responses: responses.map((r) => toHex(r).toUpperCase()) };
-    return reply.code(200).send(body);
-  });
+  const devices = options.devices;
+  if (devices !== undefined) {
+    const operator = requirePeer(...(options.operators ?? ['operator']));
+    app.post<{ Body: { deviceId: string; pskIdentity: string; psk: string; agentId?: string } }>(
+      '/v1/devices',
+      {
+        preHandler: operator,
+        config: { idempotent: options.idempotency !== undefined },
+        schema: { summary: 'Register a phone and its admin agent PSK', tags: ['devices'], body: deviceBody, response: { 201: deviceView } },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const psk = fromHex(b.psk);
+        try {
+          const view = await devices.register(
+            { deviceId: b.deviceId, pskIdentity: b.pskIdentity, psk, ...(b.agentId !== undefined ? { agentId: b.agentId } : {}) },
+            req.peer?.commonName ?? 'unknown',
+          );
+          return reply.code(201).send(view);
+        } catch (e) {
+          if (e instanceof DeviceStoreError) throw conflict(e.message, 'ALREADY_EXISTS');
+          throw e;
+        } finally {
+          psk.fill(0);
+        }
+      },
+    );
+    app.get<{ Params: { id: string } }>(
+      '/v1/devices/:id',
+      { preHandler: operator, schema: { summary: 'A registered phone (no PSK)', tags: ['devices'], params: deviceParams, response: { 200: deviceView } } },
+      async (req) => {
+        const v = DEVICE_ID.test(req.params.id) ? await devices.get(req.params.id) : undefined;
+        if (!v) throw notFound(`no device ${req.params.id.slice(0, 128)}`, 'UNKNOWN_DEVICE');
+        return v;
+      },
+    );
+  }
   return app;
 }

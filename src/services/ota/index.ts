@@ -7,6 +7,9 @@ export { InProcessPushGateway, type PushGateway, type PushHandler } from './push
 export { LongPollPushGateway, isPollable, type PollablePushGateway } from './push-long-poll.ts';
 export { RamEndpoint, type RamEndpointOptions, type RamRequest, type RamReply, type ScriptJob } from './ram-endpoint.ts';
 export { RamServer, PSK_CIPHERS, type RamServerOptions, type RamFaults } from './ram-server.ts';
-export { buildOtaAdminApi, parseScriptRequest, type OtaAdminApiOptions, type ScriptRequestBody, type ScriptResponseBody } from './admin-api.ts';
+export { buildOtaAdminApi, parseScriptRequest, otaProblem, OTA_VERSION, type OtaAdminApiOptions, type ScriptRequestBody, type ScriptResponseBody } from './admin-api.ts';
+export { SealedPskStore, DeviceStoreError, type DeviceRegistration, type DeviceView, type DeviceStoreErrorCode } from './device-store.ts';
+export { OTA_MIGRATIONS } from './schema.ts';
+export { startOta, type OtaService, type OtaServiceOptions } from './service.ts';
 export { RemoteOtaChannel, type RemoteOtaChannelOptions } from './remote-channel.ts';
 export { problem, type Problem, type OtaProblemCode } from './problem.ts';

@@ -14,10 +14,12 @@ import { OtaError } from '../../../src/services/ota/errors.ts';
 import { rig } from './helpers.ts';
 
 const ISD = 'A000000151000000';
+/** Tests without sockets: the caller is the issuer (real services: the mutual-TLS client certificate). */
+const asIssuer = () => ({ commonName: 'issuer', fingerprint256: '', serialNumber: '' });
 
 test('POST /devices/{id}/scripts: 200 with the R-APDUs; 4xx/5xx problem+json with exact codes; nothing queued when refused', async () => {
   const r = await rig({ logApdus: true });
-  const app = buildOtaAdminApi({ ota: r.ota });
+  const app = await buildOtaAdminApi({ ota: r.ota, identify: asIssuer });
   try {
     const ok = await app.inject({ method: 'POST', url: '/devices/dev0/scripts', payload: { apdus: ['00A4040008' + ISD + '00', '80ca006600'] } });
     assert.equal(ok.statusCode, 200);
@@ -74,7 +76,7 @@ test('POST /devices/{id}/scripts: 200 with the R-APDUs; 4xx/5xx problem+json wit
 
 test('RemoteOtaChannel: SCP03 + registry through the admin API over a socket; problem codes come back as OtaError', async () => {
   const r = await rig();
-  const app = buildOtaAdminApi({ ota: r.ota });
+  const app = await buildOtaAdminApi({ ota: r.ota, identify: asIssuer });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const K = fromHex(DEFAULT_STATIC_KEY);

@@ -1,7 +1,8 @@
 /**
  * End to end over real sockets (ARCHITECTURE.md §4 flow 3 over OTA): the issuer and provider services started
  * from a PlatformConfig (SQLite files, file KEK, internal CA, mutual TLS between them), the OTA server with a
- * simulated phone behind its admin agent (PSK-TLS), and the OTA admin API the services reach cards through.
+ * simulated phone behind its admin agent (PSK-TLS), and the OTA admin API (mutual TLS) the services reach cards
+ * through; the operator registers the phone's PSK with the OTA service.
  * The operator registers the card and the provider; the provider asks for an SSD; afterwards the provider's
  * keys open the SSD over the air, and neither the issuer's ISD keys nor the initial key version do.
  */
@@ -15,10 +16,8 @@ import { fromHex } from '../../../src/core/bytes.ts';
 import { createCard } from '../../../src/card/index.ts';
 import { DeviceFleet } from '../../../src/device/fleet.ts';
 import { defaultAgentId } from '../../../src/device/device.ts';
-import { OtaServer } from '../../../src/services/ota/ota-server.ts';
-import { MemoryPskStore } from '../../../src/services/ota/psk-store.ts';
-import { InProcessPushGateway } from '../../../src/services/ota/push.ts';
-import { buildOtaAdminApi } from '../../../src/services/ota/admin-api.ts';
+import type { InProcessPushGateway } from '../../../src/services/ota/push.ts';
+import { startOta } from '../../../src/services/ota/service.ts';
 import { loadConfig } from '../../../src/platform/config/config.ts';
 import { PlatformClient, RemoteProblemError } from '../../../src/platform/http/client.ts';
 import { ensureCa } from '../../../src/platform/tls/ca.ts';
@@ -38,19 +37,14 @@ const ISSUER_SSD = 'A0000001515350419901';
 
 test('issuer + provider over mutual TLS, card over OTA: the provider takes over an SSD only its keys open', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'opentsm-e2e-'));
-  const store = new MemoryPskStore();
-  const push = new InProcessPushGateway();
-  const ota = new OtaServer({ pskStore: store, push, lingerMs: 50, timeoutMs: 10_000 });
-  const { url: ramUrl } = await ota.listen();
-  const fleet = new DeviceFleet({ serverUrl: ramUrl, push });
+  const base = { dataDir: dir, logLevel: 'silent', services: { issuer: { port: 0 }, provider: { port: 0 }, ota: { port: 0 }, 'ota-admin': { port: 0 } } };
+  const otaService = await startOta(loadConfig(base), { scriptCallers: ['issuer', 'bank'], server: { lingerMs: 50, timeoutMs: 10_000 } });
+  const ota = otaService.ota;
+  const adminPort = Number(new URL(otaService.adminUrl).port);
+  const fleet = new DeviceFleet({ serverUrl: otaService.ramUrl, push: otaService.push as InProcessPushGateway });
   const psk = new Uint8Array(randomBytes(16));
-  store.register(`psk-${CARD}`, { deviceId: CARD, key: psk, agentId: defaultAgentId(CARD) });
   fleet.add({ id: CARD, card: createCard({ ssdInitialKeys: null }), pskIdentity: `psk-${CARD}`, psk, retryDelayMs: 5, maxRetries: 5 });
-  const admin = buildOtaAdminApi({ ota });
-  await admin.listen({ host: '127.0.0.1', port: 0 });
-  const adminPort = (admin.server.address() as { port: number }).port;
-
-  const base = { dataDir: dir, logLevel: 'silent', services: { issuer: { port: 0 }, provider: { port: 0 }, 'ota-admin': { port: adminPort } } };
+  base.services['ota-admin'] = { port: adminPort };
   const issuer = await startIssuer(loadConfig(base), { scheduleIntervalMs: 0 });
   const issuerPort = Number(new URL(issuer.url).port);
   const provider = await startProvider(loadConfig({ ...base, services: { ...base.services, issuer: { port: issuerPort } } }), { providerId: 'bank', sweepIntervalMs: 0 });
@@ -62,6 +56,16 @@ test('issuer + provider over mutual TLS, card over OTA: the provider takes over 
   const atIssuer = new PlatformClient({ baseUrl: issuer.url, agent: operator });
   const atProvider = new PlatformClient({ baseUrl: provider.url, agent: operator });
   try {
+    // The operator registers the phone's admin agent PSK with the OTA server (sealed there, never answered).
+    const atOta = new PlatformClient({ baseUrl: otaService.adminUrl, agent: operator });
+    const dev = await atOta.post<Record<string, unknown>>('/v1/devices', { body: { deviceId: CARD, pskIdentity: `psk-${CARD}`, psk: Buffer.from(psk).toString('hex'), agentId: defaultAgentId(CARD) }, idempotencyKey: 'e2e-dev-1' });
+    assert.equal(dev.status, 201);
+    assert.deepEqual(Object.keys(dev.body).sort(), ['agentId', 'createdAt', 'deviceId', 'pskIdentity']);
+    // Scripts are for the issuer and the provider only, by certificate identity.
+    await assert.rejects(
+      new PlatformClient({ baseUrl: otaService.adminUrl, agent: mallory }).post(`/devices/${CARD}/scripts`, { body: { apdus: ['80CA006600'] } }),
+      (e: unknown) => e instanceof RemoteProblemError && e.status === 403 && e.problem?.code === 'FORBIDDEN',
+    );
     const card = await atIssuer.post('/v1/cards', {
       body: { cardId: CARD, iin: '0001', cin: '0102030405060708', profile: 'scp03', isdAid: ISD_AID, isdKeys: { kvn: 0x30, enc: TEST_KEY, mac: TEST_KEY, dek: TEST_KEY } },
     });
@@ -116,9 +120,8 @@ test('issuer + provider over mutual TLS, card over OTA: the provider takes over 
     for (const a of [operator, bankClient, mallory]) a.destroy();
     await provider.close();
     await issuer.close();
-    await admin.close();
     fleet.stop();
-    await ota.close();
+    await otaService.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
