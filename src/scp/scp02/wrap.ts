@@ -72,6 +72,8 @@ export class Scp02SecureMessaging {
   #rmacIcv: Uint8Array = ZERO8;
   /** Stripped form of the last command, for the R-MAC of its response. */
   #lastCommand: Uint8Array | undefined;
+  /** Host: the stripped form of each wrapped command whose response is still to come, in order (batching). */
+  readonly #awaiting: Uint8Array[] = [];
 
   constructor(p: Scp02MessagingParams) {
     if (!isSupportedI(p.i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${p.i.toString(16)} is not supported (explicit, 3 keys, C-MAC on modified APDU only)`);
@@ -114,6 +116,7 @@ export class Scp02SecureMessaging {
     const cmd = decodeCommand(plainApdu);
     if (!(this.level & C_MAC)) {
       this.#lastCommand = strippedCommand(cmd, cmd.data);
+      this.#awaiting.push(this.#lastCommand);
       return plainApdu.slice();
     }
     const plainExtended = isExtended(cmd, cmd.data.length);
@@ -125,12 +128,15 @@ export class Scp02SecureMessaging {
     const mac = this.#cmac(cmd, cmd.data, plainExtended);
     this.#lastCmac = mac;
     this.#lastCommand = strippedCommand(cmd, cmd.data);
+    this.#awaiting.push(this.#lastCommand);
     let data = cmd.data;
     if (this.level & C_DECRYPTION && n > 0) data = desCbcEncrypt(this.#keys.enc, padIso9797M2(data, 8));
     return encodeProtected(cmd, withSecureMessaging(cmd.cla), concat(data, mac));
   }
 
   unwrapResponse(rapdu: Uint8Array): Uint8Array {
+    const answered = this.#awaiting.shift();
+    if (answered !== undefined) this.#lastCommand = answered;
     if (!(this.level & R_MAC)) return rapdu.slice();
     const { data, sw } = splitResponse(rapdu);
     if (data.length < 8) throw new SecureChannelError('BAD_RMAC', 'response too short for its R-MAC', sw);

@@ -74,6 +74,11 @@ export class Scp03SecureMessaging {
   #counter = 0;
   /** ICV for the response to the current command (R-ENCRYPTION), computed with the command's counter. */
   #responseIcv: Uint8Array | undefined;
+  /**
+   * Host: what each wrapped command's response is checked with (its MAC chaining value and R-ENC ICV), in
+   * order — so that several commands can be wrapped before their responses come back (one OTA script).
+   */
+  readonly #awaiting: { readonly chaining: Uint8Array; readonly responseIcv: Uint8Array | undefined }[] = [];
 
   constructor(p: Scp03MessagingParams) {
     this.level = p.level;
@@ -115,7 +120,10 @@ export class Scp03SecureMessaging {
     const cmd = decodeCommand(plainApdu);
     if (this.level & C_MAC) checkFits(cmd, this.level, this.macLength);
     this.#counter++;
-    if (!(this.level & C_MAC)) return plainApdu.slice();
+    if (!(this.level & C_MAC)) {
+      this.#awaiting.push({ chaining: this.#chaining, responseIcv: undefined });
+      return plainApdu.slice();
+    }
     let data = cmd.data;
     if (this.level & C_DECRYPTION) {
       const icv = this.#icvs();
@@ -123,11 +131,14 @@ export class Scp03SecureMessaging {
     } else {
       this.#responseIcv = undefined;
     }
-    return this.#macAndEncode({ ...cmd, cla: withSecureMessaging(cmd.cla) }, data);
+    const out = this.#macAndEncode({ ...cmd, cla: withSecureMessaging(cmd.cla) }, data);
+    this.#awaiting.push({ chaining: this.#chaining, responseIcv: this.#responseIcv });
+    return out;
   }
 
-  /** Host: check and strip the response protection of the last command. */
+  /** Host: check and strip the response protection of the oldest wrapped command not yet answered. */
   unwrapResponse(rapdu: Uint8Array): Uint8Array {
+    const ctx = this.#awaiting.shift() ?? { chaining: this.#chaining, responseIcv: this.#responseIcv };
     if (!(this.level & R_MAC)) return rapdu.slice();
     const { data, sw } = splitResponse(rapdu);
     if (isScp03ErrorStatus(sw)) {
@@ -137,15 +148,15 @@ export class Scp03SecureMessaging {
     const m = this.macLength;
     if (data.length < m) throw new SecureChannelError('BAD_RMAC', 'response too short for its R-MAC', sw);
     const body = data.subarray(0, data.length - m);
-    const full = this.#rmac.mac(this.#chaining, body, swOnly(sw));
+    const full = this.#rmac.mac(ctx.chaining, body, swOnly(sw));
     if (!equalConstantTime(full.subarray(0, m), data.subarray(data.length - m))) {
       throw new SecureChannelError('BAD_RMAC', 'R-MAC does not verify', sw);
     }
     if (!(this.level & R_ENCRYPTION) || body.length === 0) return joinResponse(body, sw);
-    if (body.length % 16 !== 0 || this.#responseIcv === undefined) {
+    if (body.length % 16 !== 0 || ctx.responseIcv === undefined) {
       throw new SecureChannelError('BAD_PADDING', 'encrypted response data is not a whole number of blocks', sw);
     }
-    return joinResponse(this.#decryptPadded(body, this.#responseIcv, sw), sw);
+    return joinResponse(this.#decryptPadded(body, ctx.responseIcv, sw), sw);
   }
 
   // ---- card side ----

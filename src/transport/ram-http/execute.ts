@@ -4,17 +4,11 @@
  * the Response Scripting template. A malformed script runs nothing and is answered with the Bad Format TLV.
  */
 import { CodecError } from '../../core/errors.ts';
+import { continuesScript } from '../../apdu/channel.ts';
 import { decodeCommandScript, encodeResponseScript, type BadFormat, type LengthForm, type ResponseScriptInit } from './script.ts';
 
-/**
- * True when the script goes on after this status word: normal processing (90xx, 91xx, 92xx, 61xx) and
- * warnings (62xx, 63xx) — except 62F1 (response data truncated), which ends the script per TS 102 226 §5.2.1.
- */
-export function continuesScript(sw: number): boolean {
-  if (sw === 0x62f1) return false;
-  const sw1 = sw >> 8;
-  return sw1 === 0x90 || sw1 === 0x91 || sw1 === 0x92 || sw1 === 0x61 || sw1 === 0x62 || sw1 === 0x63;
-}
+/** The stop rule of a script lives with the CardChannel contract (src/apdu/channel.ts). */
+export { continuesScript };
 
 function badFormatOf(e: CodecError): BadFormat {
   if (e.code === 'BAD_TAG') return 'unknown-tag';

@@ -68,11 +68,13 @@ for (const [name, flow] of [
     let requests = 0;
     let expected: string[];
     let cleanLog: string[];
+    let cleanResponses = 0;
     const counting = await rig({ logApdus: true, server: { faults: { onRequest: () => (requests++, 'process') } } });
     try {
       expected = await flow(counting);
       await idle(counting);
       cleanLog = counting.devices[0]!.apduLog!.map((e) => e.command);
+      cleanResponses = counting.ota.endpoint.stats.responsesProcessed;
     } finally {
       await counting.close();
     }
@@ -91,7 +93,7 @@ for (const [name, flow] of [
           assert.equal(log.length, cleanLog.length, `${label}: the card saw every APDU exactly once`);
           assert.equal(new Set(log).size, log.length, `${label}: no APDU twice`);
           if (name === 'four plain APDUs') assert.deepEqual(log, cleanLog, label);
-          assert.equal(r.ota.endpoint.stats.responsesProcessed, cleanLog.length, label);
+          assert.equal(r.ota.endpoint.stats.responsesProcessed, cleanResponses, `${label}: every script answered once`);
           assert.ok(r.devices[0]!.agent.stats.resumes >= 1, `${label}: the agent resumed`);
         } finally {
           await r.close();
