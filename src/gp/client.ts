@@ -3,7 +3,7 @@
  * each command): build the command, send it, check the status word, parse the answer.
  * The platforms (issuer, provider) and the CLI share these; they never see how APDUs travel.
  */
-import type { CardChannel } from '../apdu/channel.ts';
+import { transmitScript, type CardChannel } from '../apdu/channel.ts';
 import { encodeCommand, type CommandApdu } from '../apdu/command.ts';
 import { decodeResponse, type ResponseApdu } from '../apdu/response.ts';
 import { ApduError } from '../apdu/errors.ts';
@@ -72,22 +72,39 @@ export interface CreateDomainRequest {
   readonly moduleAid?: Uint8Array;
 }
 
-/** INSTALL [for install and make selectable] of a Supplementary Security Domain (§11.5.2.3). */
-export async function createSecurityDomain(channel: CardChannel, req: CreateDomainRequest): Promise<void> {
+/** INSTALL [for install and make selectable] of a Supplementary Security Domain (§11.5.2.3): the command. */
+export function buildCreateSecurityDomain(req: CreateDomainRequest): CommandApdu {
   const privileges = new Set<PrivilegeName>(req.privileges);
   privileges.add('SecurityDomain');
   const c9 = req.scp ? encodeSdInstallParameters({ scp: req.scp }) : new Uint8Array(0);
-  await send(
-    channel,
-    buildInstallForInstall({
-      makeSelectable: true,
-      loadFileAid: req.loadFileAid ?? SSD_PACKAGE_AID,
-      moduleAid: req.moduleAid ?? SSD_MODULE_AID,
-      applicationAid: req.aid,
-      privileges: encodePrivileges(privileges, 3),
-      parameters: encodeInstallParameters({ applicationSpecific: c9 }),
-    }),
-  );
+  return buildInstallForInstall({
+    makeSelectable: true,
+    loadFileAid: req.loadFileAid ?? SSD_PACKAGE_AID,
+    moduleAid: req.moduleAid ?? SSD_MODULE_AID,
+    applicationAid: req.aid,
+    privileges: encodePrivileges(privileges, 3),
+    parameters: encodeInstallParameters({ applicationSpecific: c9 }),
+  });
+}
+
+/** INSTALL [for install and make selectable] of a Supplementary Security Domain (§11.5.2.3). */
+export async function createSecurityDomain(channel: CardChannel, req: CreateDomainRequest): Promise<void> {
+  await send(channel, buildCreateSecurityDomain(req));
+}
+
+/**
+ * Send `commands` as one script (see `transmitScript`) and check that every one was answered 9000;
+ * throws `ApduError` with the status word and INS of the first that was not.
+ */
+export async function sendAll(channel: CardChannel, commands: readonly CommandApdu[]): Promise<ResponseApdu[]> {
+  const raw = await transmitScript(channel, commands.map(encodeCommand));
+  const responses = raw.map(decodeResponse);
+  for (let n = 0; n < commands.length; n++) {
+    const r = responses[n];
+    if (r === undefined) throw new ApduError('STATUS', 0x6f00, commands[n]!.ins, 'the card did not execute this command of the script');
+    if (r.sw !== SW_OK) throw new ApduError('STATUS', r.sw, commands[n]!.ins);
+  }
+  return responses;
 }
 
 /** INSTALL [for install] (and make selectable) of an application from a loaded load file. */

@@ -203,4 +203,4 @@ export {
   type Fci,
   type SelectRequest,
 } from './select.ts';
-export { send, getStatus, listRegistry, createSecurityDomain, installApplication, extradite, deleteObject, deleteKey, setApplicationLock, setCardLifeCycle, putKeySet, storeData, beginPersonalization, getData, type CreateDomainRequest, type KeySetToPut } from './client.ts';
+export { send, sendAll, buildCreateSecurityDomain, getStatus, listRegistry, createSecurityDomain, installApplication, extradite, deleteObject, deleteKey, setApplicationLock, setCardLifeCycle, putKeySet, storeData, beginPersonalization, getData, type CreateDomainRequest, type KeySetToPut } from './client.ts';

@@ -77,7 +77,9 @@ test('scp03: cut before and after every APDU of the hand-over; every run ends in
       const w = await makeWorld('scp03');
       w.cut.arm(n, mode);
       await assert.rejects(takeOver(w), (e: unknown) => e instanceof TransportError, `cut ${mode} APDU ${n}`);
-      await resumeTakeOver(w);
+      await resumeTakeOver(w).catch((e: Error) => {
+        throw new Error(`resume after a cut ${mode} APDU ${n} of ${total}: ${e.message}`, { cause: e });
+      });
       await assertAgreement(w, 0x30);
       await w.close();
     }

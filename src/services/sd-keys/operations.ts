@@ -5,12 +5,9 @@
  * record their step before each one and reconcile with `probeKeySet` after a cut (ARCHITECTURE.md §5).
  */
 import type { CardChannel } from '../../apdu/channel.ts';
-import { encodeCommand } from '../../apdu/command.ts';
-import { decodeResponse } from '../../apdu/response.ts';
 import { ApduError } from '../../apdu/errors.ts';
 import { concat } from '../../core/bytes.ts';
 import { encodeTlv } from '../../core/tlv.ts';
-import { buildSelect } from '../../gp/select.ts';
 import { beginPersonalization, putKeySet, storeData } from '../../gp/client.ts';
 import { encodeDgi } from '../../gp/store-data.ts';
 import { KeyType } from '../../gp/keys.ts';
@@ -27,15 +24,24 @@ export function defaultLevel(scp: 2 | 3): number {
   return scp === 3 ? DEFAULT_LEVEL_SCP03 : DEFAULT_LEVEL_SCP02;
 }
 
-/** SELECT the SD and open a secure channel with `set`. */
-export async function openSd(channel: CardChannel, sdAid: Uint8Array, set: SdKeySet, observer?: SessionObserver): Promise<SecureSession> {
+/**
+ * SELECT the SD and open a secure channel with `set`. SELECT travels with INITIALIZE UPDATE, and
+ * EXTERNAL AUTHENTICATE with the session's first commands (one script each over OTA or a terminal).
+ */
+export async function openSd(
+  channel: CardChannel,
+  sdAid: Uint8Array,
+  set: SdKeySet,
+  options: { readonly observer?: SessionObserver; readonly deferAuthentication?: boolean } = {},
+): Promise<SecureSession> {
   return SecureSession.open(channel, {
     sdAid,
     keys: { enc: set.enc, mac: set.mac, dek: set.dek },
     kvn: set.kvn,
     scp: set.scp,
     level: defaultLevel(set.scp),
-    ...(observer ? { observer } : {}),
+    deferAuthentication: options.deferAuthentication ?? true,
+    ...(options.observer ? { observer: options.observer } : {}),
   });
 }
 
@@ -43,12 +49,11 @@ export type ProbeResult = 'match' | 'absent' | 'mismatch' | 'no-sd';
 
 /**
  * Ask the card whether the SD holds `set`: SELECT (6A82 → 'no-sd'), INITIALIZE UPDATE for its key version
- * (6A88 → 'absent'), the card cryptogram checked with its keys ('mismatch' when it does not verify),
- * EXTERNAL AUTHENTICATE ('match'). Nothing on the card changes but sequence counters.
+ * (6A88 → 'absent'), the card cryptogram checked with its keys ('mismatch' when it does not verify,
+ * 'match' when it does — only a card holding the keys can compute it). No EXTERNAL AUTHENTICATE is sent;
+ * nothing on the card changes but sequence counters.
  */
 export async function probeKeySet(channel: CardChannel, sdAid: Uint8Array, set: SdKeySet): Promise<ProbeResult> {
-  const select = decodeResponse(await channel.transmit(encodeCommand(buildSelect(sdAid))));
-  if (select.sw === 0x6a82) return 'no-sd';
   try {
     const s = await openSd(channel, sdAid, set);
     await s.close();

@@ -16,13 +16,15 @@
  */
 import { fromHex, toHex, equalBytes } from '../../../core/bytes.ts';
 import type { CardChannel } from '../../../apdu/channel.ts';
-import { createSecurityDomain, extradite, getStatus } from '../../../gp/client.ts';
+import { buildCreateSecurityDomain, createSecurityDomain, extradite, getStatus, sendAll } from '../../../gp/client.ts';
+import { buildInstallForExtradition, buildInstallForPersonalization } from '../../../gp/install.ts';
+import { buildStoreDataBlocks } from '../../../gp/store-data.ts';
 import { GetStatusScope } from '../../../gp/registry.ts';
 import { decodePrivileges, encodePrivileges, type PrivilegeName } from '../../../gp/privileges.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import { decodeKeySet, encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
-import { deliverInitialKeys, openSd, probeKeySet, type ProbeResult } from '../../sd-keys/operations.ts';
+import { deliverInitialKeys, keyLoadingDgis, openSd, probeKeySet, type ProbeResult } from '../../sd-keys/operations.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
@@ -145,7 +147,31 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
     let isdSession: SecureSession | undefined;
     const isdOpen = async () => (isdSession ??= await openSd(await ch(), isdAid, isd));
     // A flow this process created and drove without failure knows the card's state; any other reconciles.
-    let verify = !deps.flows.isFresh(flow.id);
+    const verify = !deps.flows.isFresh(flow.id);
+    if (!verify && flow.step === 'install') {
+      // A fresh flow knows the card: install, keys and extradition travel as one script after the
+      // handshake, and the three steps are recorded together. A cut anywhere leaves the flow at `install`,
+      // and the resumed flow reconciles step by step.
+      const keys = await ssdKeys(deps, d.cardId, d.aid);
+      const session = await isdOpen();
+      await sendAll(session, [
+        buildCreateSecurityDomain({ aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } }),
+        buildInstallForPersonalization(aid),
+        ...buildStoreDataBlocks(keyLoadingDgis(keys, (k) => session.channel.encryptSensitiveData(k)), { format: 'dgi', encryption: 'encrypted' }),
+        ...(d.managedBy === 'provider' ? [buildInstallForExtradition({ sdAid: aid, aid })] : []),
+      ]);
+      return deps.db.transaction(async (tx) => {
+        await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: false } });
+        await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: false } });
+        if (d.managedBy === 'issuer') {
+          await setState(tx, d, 'issuer-managed');
+          return deps.flows.finish(flow, {}, tx);
+        }
+        await setState(tx, d, 'extradited');
+        await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: false } });
+        return deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
+      });
+    }
     for (;;) {
       switch (flow.step) {
         case 'install': {
@@ -157,7 +183,6 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
             await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: entry !== undefined } });
             return deps.flows.advance(flow, 'deliver-keys', {}, tx);
           });
-          verify = false;
           break;
         }
         case 'deliver-keys': {
@@ -178,7 +203,6 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
             await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: found === 'match' } });
             return next === 'done' ? deps.flows.finish(flow, {}, tx) : deps.flows.advance(flow, next, {}, tx);
           });
-          verify = false;
           if (next === 'done') return flow;
           break;
         }
