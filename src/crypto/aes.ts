@@ -1,9 +1,25 @@
 /**
  * AES in ECB and CBC (no padding) and AES-CMAC (NIST SP 800-38B, RFC 4493), on node:crypto.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 
 const ZERO_IV = new Uint8Array(16);
+
+/**
+ * Prepared key objects for the key arrays in use (a session key is used for every command of a session;
+ * preparing it once costs a fifth of passing raw bytes each time). The entry holds a copy of the bytes and
+ * is used only while the array still holds them, so a zeroized or rewritten array never maps to an old key;
+ * it goes away with the array.
+ */
+const prepared = new WeakMap<Uint8Array, { readonly bytes: Uint8Array; readonly key: KeyObject }>();
+
+function keyObject(key: Uint8Array): KeyObject {
+  const hit = prepared.get(key);
+  if (hit !== undefined && hit.bytes.length === key.length && hit.bytes.every((b, i) => b === key[i])) return hit.key;
+  const entry = { bytes: key.slice(), key: createSecretKey(key) };
+  prepared.set(key, entry);
+  return entry.key;
+}
 
 function algorithm(mode: 'ecb' | 'cbc', key: Uint8Array): string {
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
@@ -26,22 +42,22 @@ function run(cipher: ReturnType<typeof createCipheriv>, data: Uint8Array): Uint8
 
 export function aesEcbEncrypt(key: Uint8Array, data: Uint8Array): Uint8Array {
   checkBlocks(data);
-  return run(createCipheriv(algorithm('ecb', key), key, null), data);
+  return run(createCipheriv(algorithm('ecb', key), keyObject(key), null), data);
 }
 
 export function aesEcbDecrypt(key: Uint8Array, data: Uint8Array): Uint8Array {
   checkBlocks(data);
-  return run(createDecipheriv(algorithm('ecb', key), key, null) as unknown as ReturnType<typeof createCipheriv>, data);
+  return run(createDecipheriv(algorithm('ecb', key), keyObject(key), null) as unknown as ReturnType<typeof createCipheriv>, data);
 }
 
 export function aesCbcEncrypt(key: Uint8Array, data: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array {
   checkBlocks(data);
-  return run(createCipheriv(algorithm('cbc', key), key, iv), data);
+  return run(createCipheriv(algorithm('cbc', key), keyObject(key), iv), data);
 }
 
 export function aesCbcDecrypt(key: Uint8Array, data: Uint8Array, iv: Uint8Array = ZERO_IV): Uint8Array {
   checkBlocks(data);
-  return run(createDecipheriv(algorithm('cbc', key), key, iv) as unknown as ReturnType<typeof createCipheriv>, data);
+  return run(createDecipheriv(algorithm('cbc', key), keyObject(key), iv) as unknown as ReturnType<typeof createCipheriv>, data);
 }
 
 function shiftLeftOne(b: Uint8Array): Uint8Array {
