@@ -7,8 +7,8 @@
  *   POST /v1/cards/{cardId}/ssds/{aid}/handover          the SSD's initial key set (only while the flow waits at
  *        `handover`; repeatable until acknowledged — deliberately not kept by the idempotency store, which
  *        would hold the keys in clear)
- *   POST /v1/cards/{cardId}/ssds/{aid}/handover-ack      (Idempotency-Key) the provider holds the keys; the
- *        issuer forgets them → 204
+ *   POST /v1/cards/{cardId}/ssds/{aid}/handover-ack      the provider holds the keys; the issuer forgets them
+ *        → 204 (repeating it changes nothing, so it needs no idempotency record)
  * Providers (their own SSDs) and the operator:
  *   GET    /v1/cards/{cardId}/ssds                       what the issuer knows (no keys)
  *   POST   /v1/cards/{cardId}/ssds/{aid}/lock | unlock   SET STATUS through the ISD
@@ -145,7 +145,6 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
     '/v1/cards/:cardId/ssds/:aid/handover-ack',
     {
       preHandler: provider,
-      config: { idempotent: true },
       schema: { summary: 'The provider holds the keys: the issuer forgets them', tags: ['ssds'], params: ssdParams, body: emptyBody, response: { 204: noContent } },
     },
     async (request, reply) => {
