@@ -7,6 +7,20 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { SimulatedCard, createCard, type ProfileName } from '../card/index.ts';
 import { CardStateError } from '../card/errors.ts';
 import { UsageError } from './errors.ts';
+import { PHONE_FORMAT } from './phones.ts';
+
+/** The phone record when `json` is a phone file of `opentsm up` (format `opentsm-phone` with a card state). */
+function phoneRecord(json: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (v !== null && typeof v === 'object' && (v as { format?: unknown }).format === PHONE_FORMAT && typeof (v as { cardState?: unknown }).cardState === 'string') {
+      return v as Record<string, unknown>;
+    }
+  } catch {
+    // not JSON: the card state parser says so
+  }
+  return undefined;
+}
 
 export function saveCardState(file: string, json: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -16,7 +30,9 @@ export function saveCardState(file: string, json: string): void {
 
 /**
  * Open the card stored in `file` (or create it with `profile`), and save it after every change.
- * A file that is not a valid card state is refused with a readable message and left untouched.
+ * `file` may also be a phone file of `opentsm up` (`<data>/phones/<ICCID>.json`): its secure element's state
+ * is used and written back into it. A file that is neither is refused with a readable message and left
+ * untouched.
  */
 export function openCardFile(file: string, profile: ProfileName | undefined): { card: SimulatedCard; created: boolean } {
   if (existsSync(file)) {
@@ -26,16 +42,17 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
     } catch (e) {
       throw new UsageError('BAD_VALUE', `cannot read card state ${file}: ${(e as Error).message}`);
     }
+    const phone = phoneRecord(json);
     let card: SimulatedCard;
     try {
-      card = SimulatedCard.fromState(json);
+      card = SimulatedCard.fromState(phone ? (phone.cardState as string) : json);
     } catch (e) {
       if (e instanceof CardStateError || e instanceof SyntaxError) {
         throw new UsageError('BAD_VALUE', `${file} is not a valid opentsm card state: ${e.message}`);
       }
       throw e;
     }
-    card.onChange((state) => saveCardState(file, state));
+    card.onChange((state) => saveCardState(file, phone ? JSON.stringify({ ...phone, cardState: state }) : state));
     return { card, created: false };
   }
   const card = createCard({ profile: profile ?? 'scp03' });

@@ -3,54 +3,16 @@
  * removed), and a restart on the same data folder brings the same phones back without manufacturing any.
  * Bad input → readable errors, exit 2.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { READY_LINE } from '../../src/cli/up.ts';
 import { PLATFORM_FILE } from '../../src/cli/platform-runner.ts';
 
-const NODE = process.execPath;
-/** Children still running when a test fails are killed, never left behind. */
-const running = new Set<ReturnType<typeof spawn>>();
-after(() => {
-  for (const c of running) c.kill('SIGKILL');
-});
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-/** Start `opentsm up`, resolve with its output once the ready line came; `stop` sends SIGTERM and awaits the exit. */
-async function up(dir: string, devices: number) {
-  const child = spawn(NODE, [MAIN, 'up', '--data', dir, '--devices', String(devices), '--any-ports'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  running.add(child);
-  void exited.then(() => running.delete(child));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line in 60 s:\n${out}\n${err}`)), 60_000);
-    const check = () => {
-      if (out.includes(READY_LINE)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then((code) => reject(new Error(`exited ${code} before ready:\n${out}\n${err}`)));
-  });
-  return {
-    output: () => out,
-    errors: () => err,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+import { MAIN, NODE, up } from './up-process.ts';
 
 test('opentsm up: ready with URLs, SIGTERM stops cleanly, restart reuses the data folder', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'opentsm-up-'));

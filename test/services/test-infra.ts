@@ -2,9 +2,10 @@
  * Storage, sealing and audit for flow tests: the platform's own SQLite driver (in memory), a file KEK in a
  * temporary folder, and the hash-chained audit log — the same parts the services run on.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { openDatabase, migrate, type Database, type Migration } from '../../src/platform/storage/index.ts';
 import { FileKeyStore } from '../../src/platform/keystore/index.ts';
 import { AuditLog, AUDIT_MIGRATIONS, type AuditDetails } from '../../src/platform/audit/index.ts';
@@ -17,8 +18,13 @@ export async function openTestDatabase(migrations: readonly Migration[], compone
   return db;
 }
 
+/** One temporary folder per test file for the KEK files, removed when the file's tests end. */
+const kekDir = mkdtempSync(join(tmpdir(), 'opentsm-kek-'));
+after(() => rmSync(kekDir, { recursive: true, force: true }));
+let keks = 0;
+
 export async function testSealer(): Promise<Sealer> {
-  return FileKeyStore.open(join(mkdtempSync(join(tmpdir(), 'opentsm-kek-')), 'kek.key'));
+  return FileKeyStore.open(join(kekDir, `kek-${++keks}.key`));
 }
 
 /** The real audit log of `db`, also recording each entry in `seen` for assertions. */
