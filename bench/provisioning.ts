@@ -6,7 +6,7 @@
  * a child process (DeviceFleet; push triggers over IPC standing in for SMS), so that services and phones use
  * both cores. Reports hand-overs/s, p50/p99 latency per hand-over and peak RSS of both processes.
  *
- *   npm run bench -- provisioning [--db sqlite|postgres] [--devices 1000] [--seconds 10] [--concurrency 32]
+ *   npm run bench -- provisioning [--db sqlite|postgres] [--devices 1000] [--seconds 10] [--concurrency 8]
  *                                 [--phones child|in-process]
  * PostgreSQL: the private cluster of scripts/postgres.sh (started when not running), a fresh database.
  */
@@ -37,7 +37,7 @@ interface Options {
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { db: 'sqlite', devices: 1000, seconds: 10, concurrency: 32, phones: 'child' };
+  const o: Options = { db: 'sqlite', devices: 1000, seconds: 10, concurrency: 8, phones: 'child' };
   for (let i = 0; i < args.length; i++) {
     const [k, v] = [args[i], args[i + 1]];
     const num = (min: number) => {
