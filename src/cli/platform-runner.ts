@@ -13,25 +13,22 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Agent } from 'node:https';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { DeviceFleet } from '../device/fleet.ts';
 import { defaultAgentId } from '../device/device.ts';
 import { fromHex } from '../core/bytes.ts';
 import { loadConfig, type DatabaseSettings, type PlatformConfig } from '../platform/config/config.ts';
 import { PlatformClient, RemoteProblemError } from '../platform/http/client.ts';
-import { createService } from '../platform/http/service.ts';
 import type { LogLevel } from '../platform/log/logger.ts';
 import { ensureCa, type CertificateAuthority } from '../platform/tls/ca.ts';
 import { ensureIdentity } from '../platform/tls/issue.ts';
-import { mutualTlsAgent, mutualTlsOptions } from '../platform/tls/options.ts';
+import { mutualTlsAgent } from '../platform/tls/options.ts';
 import { serviceIdentity } from '../services/common/bootstrap.ts';
 import { startIssuer, type IssuerService } from '../services/issuer/service.ts';
 import { issuerTerminalAccess } from '../services/issuer/terminal-access.ts';
 import { startOta, type OtaService } from '../services/ota/service.ts';
 import type { InProcessPushGateway, PushGateway } from '../services/ota/push.ts';
 import { startProvider, type ProviderService } from '../services/provider/service.ts';
-import { terminalCardAccess, terminalRelay, type ServiceRequestView, type TerminalRelay } from '../services/provider/relay/index.ts';
+import type { TerminalRelay } from '../services/provider/relay/index.ts';
 import { cardOf, loadPhones, manufacturePhone, PhoneSaver, savePhone, type PhoneRecord } from './phones.ts';
 
 export const PLATFORM_FILE = 'platform.json';
@@ -156,40 +153,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     services.ota = { port: portOf(ota.ramUrl) };
     config = loadConfig({ ...input, services });
 
-    // The provider's terminal relay (its own app with the provider's certificate, as in the relay's tests).
-    let relay: TerminalRelay | undefined;
-    let relayUrl: string | undefined;
-    let relayApp: FastifyInstance | undefined;
-    const onRequest: { handle: (r: ServiceRequestView, progress: (s: string) => void) => Promise<Record<string, unknown>> } = {
-      handle: async () => {
-        throw new Error('the platform is starting');
-      },
-    };
-    if (options.terminals !== false) {
-      const listen = config.services.terminal;
-      relayApp = await createService({
-        name: 'provider-terminals',
-        version: '0.3.0',
-        logger: { level: config.logLevel },
-        tls: mutualTlsOptions(await serviceIdentity(config, providerId, listen.host)).server,
-      });
-      relay = await terminalRelay(relayApp, { onServiceRequest: (r, p) => onRequest.handle(r, p) });
-      await relayApp.listen({ host: listen.host, port: listen.port });
-      relayUrl = `https://127.0.0.1:${(relayApp.server.address() as AddressInfo).port}`;
-      const app = relayApp;
-      closers.push(() => app.close());
-      services.terminal = { port: portOf(relayUrl) };
-      config = loadConfig({ ...input, services });
-    }
-
+    // The provider's terminal relay is mounted on the provider service; the issuer reaches a terminal's card
+    // through it, so its access resolves the provider's URL once the provider is up.
+    let providerUrl: string | undefined;
     let issuerAgent: Agent | undefined;
-    if (relayUrl !== undefined) {
+    if (options.terminals !== false) {
       issuerAgent = mutualTlsAgent(await serviceIdentity(config, 'issuer', config.services.issuer.host));
       const a = issuerAgent;
       closers.push(() => a.destroy());
     }
     const issuer = await startIssuer(config, {
-      ...(issuerAgent !== undefined && relayUrl !== undefined ? { terminalAccess: issuerTerminalAccess({ providerUrl: relayUrl, agent: issuerAgent }) } : {}),
+      ...(issuerAgent !== undefined
+        ? {
+            terminalAccess: issuerTerminalAccess({
+              providerUrl: () => {
+                if (providerUrl === undefined) throw new Error('the provider is not running yet');
+                return providerUrl;
+              },
+              agent: issuerAgent,
+            }),
+          }
+        : {}),
     });
     closers.push(() => issuer.close());
     services.issuer = { port: portOf(issuer.url) };
@@ -197,9 +181,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const provider = await startProvider(config, {
       providerId,
       clients: ['operator'],
-      ...(relay !== undefined ? { terminalAccess: terminalCardAccess(relay) } : {}),
+      ...(options.terminals === false ? { terminals: false as const } : {}),
     });
     closers.push(() => provider.close());
+    providerUrl = provider.url;
+    const relay: TerminalRelay | undefined = provider.relay;
+    const relayUrl: string | undefined = relay !== undefined ? provider.url : undefined;
     services.provider = { port: portOf(provider.url) };
     config = loadConfig({ ...input, services });
 
@@ -209,16 +196,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       issuer: new PlatformClient({ baseUrl: issuer.url, agent: operatorAgent }),
       provider: new PlatformClient({ baseUrl: provider.url, agent: operatorAgent }),
       ota: new PlatformClient({ baseUrl: ota.adminUrl, agent: operatorAgent }),
-    };
-
-    // The provider's business logic for a request at its counter: take the SSD over through that terminal.
-    onRequest.handle = async (req, step) => {
-      step('take-over');
-      const r = await operator.provider.post<{ state: string; kvn: number; kcvs: Record<string, unknown> }>(`/v1/cards/${req.cardId}/ssds`, {
-        body: { aid: req.aid, privileges: req.privileges, route: { kind: 'terminal', terminalId: req.terminalId } },
-        idempotencyKey: `terminal-request-${req.id}`,
-      });
-      return { state: r.body.state, kvn: r.body.kvn, kcvs: r.body.kcvs };
     };
 
     // The provider and its business permissions at the issuer.

@@ -11,7 +11,6 @@
  */
 import { transmitScript, type CardChannel } from '../apdu/channel.ts';
 import { encodeCommand } from '../apdu/command.ts';
-import { decodeResponse } from '../apdu/response.ts';
 import { ApduError } from '../apdu/errors.ts';
 import { buildSelect } from '../gp/select.ts';
 import type { HostSecureChannel } from './channel.ts';
