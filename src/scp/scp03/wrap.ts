@@ -61,6 +61,11 @@ export interface Scp03MessagingParams {
   readonly dek: Uint8Array;
   readonly s16: boolean;
   readonly level: number;
+  /**
+   * MAC chaining value of the first command; 16 bytes '00' when absent (SCP03). SCP11 (Amendment F §5.3.2)
+   * starts from the receipt of MUTUAL / INTERNAL AUTHENTICATE.
+   */
+  readonly initialChaining?: Uint8Array;
 }
 
 export class Scp03SecureMessaging {
@@ -87,6 +92,10 @@ export class Scp03SecureMessaging {
     this.#dek = p.dek.slice();
     this.#cmac = new SessionCmac(p.sessionKeys.sMac);
     this.#rmac = new SessionCmac(p.sessionKeys.sRmac);
+    if (p.initialChaining !== undefined) {
+      if (p.initialChaining.length !== 16) throw new RangeError('initialChaining: expected 16 bytes');
+      this.#chaining = p.initialChaining.slice();
+    }
   }
 
   // ---- EXTERNAL AUTHENTICATE (§6.2.3) ----
