@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
 import { PlatformError } from '../errors.ts';
 import { EC_ALGORITHM, SIGNING_ALGORITHM, randomSerial, type CertificateAuthority } from './ca.ts';
@@ -88,6 +89,11 @@ export async function issueCertificate(ca: CertificateAuthority, request: Certif
  */
 export async function ensureIdentity(dir: string, ca: CertificateAuthority, request: CertificateRequest): Promise<TlsIdentity> {
   if (!CN_FORMAT.test(request.commonName)) throw new TypeError(`commonName must match ${CN_FORMAT}, got '${request.commonName}'`);
+  // Identities live next to the internal CA's own ca.key/ca.crt: an identity named `ca` would be read as,
+  // and once renewed overwrite, the CA itself. Keep such an identity in another folder.
+  if (request.commonName === 'ca' && existsSync(join(dir, 'ca.key'))) {
+    throw new TypeError(`an identity named 'ca' cannot be kept in the CA's folder ${dir}; use a subfolder`);
+  }
   const keyPath = join(dir, `${request.commonName}.key`);
   const certPath = join(dir, `${request.commonName}.crt`);
   const now = (request.now ?? (() => new Date()))();

@@ -1,0 +1,12 @@
+/** Public API of the CA service (certificate authorities of the issuer and the providers). */
+export { buildCaApp, CA_VERSION, type CaAppOptions } from './app.ts';
+export { createCa, getCa, listCas, CA_ID_PATTERN, OWNER_PATTERN, type CaDeps, type CaInfo } from './authority.ts';
+export { httpTrustSource } from './client.ts';
+export { CaError, type CaErrorCode } from './errors.ts';
+export { issueSdCertificate, defaultSubjectId, type IssuedCertificate, type SdCertificateRequest, type SdKeyUsage, type SdPublicKey } from './issue.ts';
+export { ALGORITHMS, DEFAULT_ALGORITHM, publicKeyFingerprint, type CaAlgorithm, type CaKind } from './keys.ts';
+export { getCertificate, isRevoked, revocationList, revoke, REVOCATION_REASONS, type RevocationEntry, type RevocationReason } from './revocation.ts';
+export { caRoutes, OPERATOR } from './routes.ts';
+export { CA_MIGRATIONS } from './schema.ts';
+export { startCa, type CaService, type CaServiceOptions } from './service.ts';
+export { localTrustSource, TrustChecker, type TrustAnchor, type TrustedCardCertificate, type TrustSource } from './trust.ts';

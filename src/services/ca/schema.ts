@@ -1,0 +1,49 @@
+/**
+ * The CA service's tables: certificate authorities (one key pair each, the private key sealed by the
+ * keystore, never in clear), the SD certificates they issued, and the revocation list as a view.
+ */
+import type { Migration } from '../../platform/storage/database.ts';
+
+function both(f: (t: { blob: string }) => string): Migration['sql'] {
+  return { sqlite: f({ blob: 'BLOB' }), postgres: f({ blob: 'BYTEA' }) };
+}
+
+export const CA_MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_ca_authorities',
+    sql: both(
+      (t) => `CREATE TABLE cas (
+        ca_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        public_key ${t.blob} NOT NULL,
+        certificate ${t.blob} NOT NULL,
+        private_key_sealed ${t.blob} NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX cas_owner ON cas (owner);
+      CREATE TABLE ca_certificates (
+        serial TEXT PRIMARY KEY,
+        ca_id TEXT NOT NULL REFERENCES cas(ca_id),
+        card_id TEXT NOT NULL,
+        sd_aid TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        public_key ${t.blob} NOT NULL,
+        key_fingerprint TEXT NOT NULL,
+        key_usage TEXT,
+        certificate ${t.blob} NOT NULL,
+        certificate_sha256 TEXT NOT NULL UNIQUE,
+        not_before TEXT NOT NULL,
+        not_after TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        revoked_at TEXT,
+        reason TEXT
+      );
+      CREATE INDEX ca_certificates_ca ON ca_certificates (ca_id);
+      CREATE VIEW ca_revocations AS
+        SELECT ca_id, serial, certificate_sha256, revoked_at, reason FROM ca_certificates WHERE revoked_at IS NOT NULL;`,
+    ),
+  },
+];
