@@ -5,6 +5,7 @@
  * Everything here is transient: it is lost on reset and never part of the persisted card state.
  */
 import type { CardSecureChannel, PendingExternalAuthenticate } from '../scp/channel.ts';
+import type { Scp11Card } from '../scp/scp11/index.ts';
 import type { LoadReassembly } from '../gp/index.ts';
 import { SW, SwError } from './errors.ts';
 
@@ -73,6 +74,13 @@ export interface ChannelState {
   session: CardSecureChannel | undefined;
   /** INITIALIZE UPDATE answered, EXTERNAL AUTHENTICATE expected. */
   pendingAuth: PendingExternalAuthenticate | undefined;
+  /**
+   * True when the open session did not authenticate the off-card entity (SCP11b, Amendment F §3.1.2): it
+   * protects messages but content and key management commands are refused (6982).
+   */
+  anonymous: boolean;
+  /** SCP11 card-side state of the selected SD (PSO chain, PK.OCE.ECKA), rebuilt when its keys change. */
+  scp11: { readonly fingerprint: string; readonly card: Scp11Card } | undefined;
   personalization: PersonalizationSession | undefined;
   storeData: StoreDataSession | undefined;
   load: LoadSession | undefined;
@@ -88,6 +96,8 @@ function fresh(selected: string | undefined): ChannelState {
     selected,
     session: undefined,
     pendingAuth: undefined,
+    anonymous: false,
+    scp11: undefined,
     personalization: undefined,
     storeData: undefined,
     load: undefined,
@@ -102,6 +112,8 @@ export function clearSelectionState(ch: ChannelState): void {
   ch.session?.abort();
   ch.session = undefined;
   ch.pendingAuth = undefined;
+  ch.anonymous = false;
+  ch.scp11 = undefined;
   ch.personalization = undefined;
   ch.storeData = undefined;
   ch.load = undefined;

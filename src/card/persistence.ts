@@ -6,7 +6,8 @@
  * because the file comes from outside: a corrupted or hostile file throws `CardStateError` and creates
  * nothing. No file I/O here (the CLI reads and writes the files).
  */
-import { CARD_STATE_VERSION, type AppRecord, type CardState, type ElfRecord, type KeyRecord, type SdRecord } from './state.ts';
+import { CARD_STATE_VERSION, KEY_LOG_MAX, type AppRecord, type CardState, type ElfRecord, type KeyEvent, type KeyRecord, type SdRecord, type SdScp } from './state.ts';
+import { ECC_PRIVATE, ECC_PUBLIC, eccValueLength } from './sd/ec-keys.ts';
 import { CardStateError } from './errors.ts';
 
 export const STATE_FORMAT = 'opentsm-card-state';
@@ -86,15 +87,33 @@ function plainJson(v: Json, path: string, depth = 0): void {
 
 function key(v: Json, path: string): KeyRecord {
   const o = obj(v, path);
-  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access'], path);
+  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access', 'param', 'certificate'], path);
   const type = int(o['type'], 0, 0xff, `${path}.type`);
-  if (type !== 0x80 && type !== 0x88) fail(`${path}.type`, 'only DES (80) and AES (88) keys are supported');
+  if (type !== 0x80 && type !== 0x88 && type !== ECC_PUBLIC && type !== ECC_PRIVATE) {
+    fail(`${path}.type`, 'only DES (80), AES (88) and ECC (B0, B1) keys are supported');
+  }
+  const ecc = type === ECC_PUBLIC || type === ECC_PRIVATE;
+  let lengths: number[] = type === 0x80 ? [16, 24] : [16, 24, 32];
+  let param: number | undefined;
+  if (ecc) {
+    param = int(o['param'], 0, 0xff, `${path}.param`);
+    const n = eccValueLength(type, param);
+    if (n === undefined) fail(`${path}.param`, 'unknown key parameter reference');
+    lengths = [n];
+  } else if (o['param'] !== undefined || o['certificate'] !== undefined) {
+    fail(path, 'param and certificate belong to ECC keys');
+  }
   const k: KeyRecord = {
     kvn: int(o['kvn'], 1, 0xff, `${path}.kvn`),
     kid: int(o['kid'], 0, 0x7f, `${path}.kid`),
     type,
-    value: hex(o['value'], `${path}.value`, type === 0x80 ? [16, 24] : [16, 24, 32]),
+    value: hex(o['value'], `${path}.value`, lengths),
   };
+  if (param !== undefined) k.param = param;
+  if (o['certificate'] !== undefined) {
+    if (type !== ECC_PRIVATE) fail(`${path}.certificate`, 'only an SK.SD.ECKA holds a certificate');
+    k.certificate = hex(o['certificate'], `${path}.certificate`, { min: 1, max: 4096 });
+  }
   if (o['usage'] !== undefined) k.usage = int(o['usage'], 0, 0xff, `${path}.usage`);
   if (o['access'] !== undefined) k.access = int(o['access'], 0, 0xff, `${path}.access`);
   return k;
@@ -102,8 +121,9 @@ function key(v: Json, path: string): KeyRecord {
 
 function securityDomain(v: Json, path: string): SdRecord {
   const o = obj(v, path);
-  onlyKeys(o, ['scp', 'i', 'keys', 'sequenceCounters', 'data'], path);
-  const scp = int(o['scp'], 2, 3, `${path}.scp`) as 2 | 3;
+  onlyKeys(o, ['scp', 'i', 'keys', 'sequenceCounters', 'data', 'keyLog'], path);
+  const scp = int(o['scp'], 2, 0x11, `${path}.scp`) as SdScp;
+  if (scp !== 2 && scp !== 3 && scp !== 0x11) fail(`${path}.scp`, 'expected 2, 3 or 17 (SCP11)');
   const keys = arr(o['keys'], `${path}.keys`, 512).map((k, n) => key(k, `${path}.keys[${n}]`));
   const seen = new Set<string>();
   for (const k of keys) {
@@ -121,7 +141,25 @@ function securityDomain(v: Json, path: string): SdRecord {
     if (!/^(?:[0-9A-F]{2}){1,3}$/.test(k)) fail(`${path}.data`, `bad tag ${JSON.stringify(k)}`);
     data[k] = hex(d, `${path}.data.${k}`, { min: 0, max: 4096 });
   }
-  return { scp, i: int(o['i'], 0, 0xff, `${path}.i`), keys, sequenceCounters: counters, data };
+  const out: SdRecord = { scp, i: int(o['i'], 0, 0xff, `${path}.i`), keys, sequenceCounters: counters, data };
+  if (o['keyLog'] !== undefined) out.keyLog = arr(o['keyLog'], `${path}.keyLog`, KEY_LOG_MAX).map((e, n) => keyEvent(e, `${path}.keyLog[${n}]`));
+  return out;
+}
+
+function keyEvent(v: Json, path: string): KeyEvent {
+  const o = obj(v, path);
+  onlyKeys(o, ['event', 'kvn', 'kid', 'param', 'publicKey'], path);
+  if (o['event'] !== 'generate') fail(`${path}.event`, "expected 'generate'");
+  const param = int(o['param'], 0, 0xff, `${path}.param`);
+  const n = eccValueLength(ECC_PUBLIC, param);
+  if (n === undefined) fail(`${path}.param`, 'unknown key parameter reference');
+  return {
+    event: 'generate',
+    kvn: int(o['kvn'], 1, 0x7f, `${path}.kvn`),
+    kid: int(o['kid'], 0, 0x7f, `${path}.kid`),
+    param,
+    publicKey: hex(o['publicKey'], `${path}.publicKey`, [n]),
+  };
 }
 
 function app(v: Json, path: string): AppRecord {

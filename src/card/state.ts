@@ -16,20 +16,44 @@ export const CARD_STATE_VERSION = 1;
 export interface KeyRecord {
   kvn: number;
   kid: number;
-  /** Key type (Table 11-16): 0x80 DES, 0x88 AES. */
+  /**
+   * Key type (Table 11-16): 0x80 DES, 0x88 AES; 0xB0 ECC public key (a trust anchor such as PK.CA-KLOC.ECDSA,
+   * set by PUT KEY), 0xB1 ECC private key (SK.SD.ECKA, generated on card; it never leaves the card).
+   */
   type: number;
-  /** Key value, hex. */
+  /** Key value, hex: the secret key, the uncompressed public point (B0) or the private scalar (B1). */
   value: string;
+  /** ECC key parameter reference ('F0', Amendment F: 00 P-256, 01 P-384, 02 P-521, 03 brainpoolP256r1, 05 brainpoolP384r1). */
+  param?: number;
+  /** Certificate chain of an SK.SD.ECKA (value of 'BF21': CERT.SD.ECKA last), hex, set by STORE DATA. */
+  certificate?: string;
   /** Key usage qualifier (Table 11-17), when loaded with the extended format. */
   usage?: number;
   /** Key access (Table 11-19), when loaded with the extended format. */
   access?: number;
 }
 
+/** An audited key event of a Security Domain (on-card key generation); only public data. */
+export interface KeyEvent {
+  event: 'generate';
+  kvn: number;
+  kid: number;
+  /** Key parameter reference of the curve. */
+  param: number;
+  /** The generated public key (uncompressed point), hex. */
+  publicKey: string;
+}
+
+/** Secure channel protocol identifiers an SD of the simulator can run (GPCS Table 11-40 '81'): 02, 03, 11. */
+export type SdScp = 2 | 3 | 0x11;
+
 /** Security Domain data (§7.4) kept with its registry entry. */
 export interface SdRecord {
-  /** Secure channel protocol of this SD: 2 or 3. */
-  scp: 2 | 3;
+  /**
+   * Secure channel protocol of this SD: 2, 3 or 0x11 (SCP11, Amendment F). An SCP11 SD also answers SCP03
+   * with a symmetric key set (its initial key set 'FF'), until its first SCP11a/c session removes that set.
+   */
+  scp: SdScp;
   /** The protocol's "i" parameter. */
   i: number;
   keys: KeyRecord[];
@@ -37,7 +61,11 @@ export interface SdRecord {
   sequenceCounters: Record<string, number>;
   /** Data objects stored with STORE DATA, by tag (hex) — e.g. '42', '45', '66', '5F50'. */
   data: Record<string, string>;
+  /** Key events (on-card generation), oldest first, at most `KEY_LOG_MAX`. */
+  keyLog?: KeyEvent[];
 }
+
+export const KEY_LOG_MAX = 32;
 
 /** An Application or Security Domain entry of the registry (§6.5.1). */
 export interface AppRecord {

@@ -19,6 +19,8 @@ import { getStatus } from './get-status.ts';
 import { install } from './install.ts';
 import { load } from './load.ts';
 import { putKey } from './put-key.ts';
+import { generateKey, INS_GENERATE_KEY } from './generate-key.ts';
+import { authenticate, performSecurityOperation } from './scp11.ts';
 import { externalAuthenticate, initializeUpdate } from './secure-channel.ts';
 import { setStatus } from './set-status.ts';
 import { storeData } from './store-data.ts';
@@ -42,7 +44,11 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
   [0xd8, { handler: putKey, authenticated: true, contentChange: true }],
   [0xf0, { handler: setStatus, authenticated: true, contentChange: false }],
   [0xe2, { handler: storeData, authenticated: true, contentChange: true }],
+  [INS_GENERATE_KEY, { handler: generateKey, authenticated: true, contentChange: true }],
 ]);
+
+/** SCP11 handshake instructions (Amendment F §7.5–§7.7): PSO, MUTUAL AUTHENTICATE, INTERNAL AUTHENTICATE. */
+const SCP11_INS = new Set([0x2a, 0x82, 0x88]);
 
 /** Instructions the OPEN handles only with an interindustry class. */
 const ISO_ONLY = new Set([0x70, 0xa4, 0xc0]);
@@ -59,9 +65,14 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
     if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return initializeUpdate(ctx0, raw);
   }
-  if (outer.ins === 0x82) {
+  if (outer.ins === 0x82 && (base.channel.pendingAuth !== undefined || sd.securityDomain!.scp !== 0x11)) {
     if (!base.cla.proprietary) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return externalAuthenticate(ctx0, raw);
+  }
+  if (SCP11_INS.has(outer.ins) && sd.securityDomain!.scp === 0x11) {
+    base.channel.pendingAuth = undefined;
+    if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
+    return outer.ins === 0x2a ? performSecurityOperation(ctx0, raw) : authenticate(ctx0, raw);
   }
   // EXTERNAL AUTHENTICATE must be the command right after INITIALIZE UPDATE (SCP02 E.5.2, SCP03 Amd D
   // §7.1.2): any other command in between abandons the half-open handshake.
@@ -103,6 +114,8 @@ function route(ctx: SdCommandContext): ResponseApdu {
   const lc = cardLifeCycle(ctx.state);
   if (lc === CardLifeCycle.TERMINATED && command.ins !== 0xca) throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card terminated');
   if (r.authenticated && !ctx.session) throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'secure channel required');
+  // An SCP11b session does not authenticate the off-card entity (Amendment F §3.1.2): no management in it.
+  if (r.contentChange && ctx.channel.anonymous) throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'SCP11b session: off-card entity not authenticated');
   if (r.contentChange && lc === CardLifeCycle.CARD_LOCKED) {
     throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card locked: no content or data changes');
   }

@@ -16,7 +16,8 @@ import { SW, SwError } from '../errors.ts';
 import { canSee } from '../registry.ts';
 import { cardData } from './fci.ts';
 import { keyInformationTemplate } from './keys.ts';
-import { defaultSequenceCounter } from './secure-channel.ts';
+import { certificateChainOf } from './scp11.ts';
+import { defaultSequenceCounter, SCP11_SD_SCP03_I } from './secure-channel.ts';
 
 function counterBytes(scp: 2 | 3, n: number): Uint8Array {
   return scp === 2 ? Uint8Array.of((n >> 8) & 0xff, n & 0xff) : Uint8Array.of((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
@@ -42,9 +43,11 @@ function dataObject(ctx: SdCommandContext, tag: number): Uint8Array | undefined 
     case 0x9f7f:
       return isIsd ? encodeTlv(0x9f7f, fromHex(ctx.state.cplc)) : undefined;
     case 0xc1: {
-      if (sd.scp === 3 && (sd.i & 0x10) === 0) return undefined;
+      const scp = sd.scp === 2 ? 2 : 3;
+      const i = sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
+      if (scp === 3 && (i & 0x10) === 0) return undefined;
       const n = defaultSequenceCounter(sd);
-      return n === undefined ? undefined : encodeTlv(0xc1, counterBytes(sd.scp, n));
+      return n === undefined ? undefined : encodeTlv(0xc1, counterBytes(scp, n));
     }
     case 0xd3:
       return encodeTlv(0xd3, Uint8Array.of(ctx.session ? ctx.session.level | 0x80 : 0));
@@ -72,11 +75,32 @@ function applicationList(ctx: SdCommandContext): Uint8Array {
   return concat(...apps.map((a) => encodeTlv(0x61, encodeTlv(0x4f, fromHex(a.aid)))));
 }
 
+/**
+ * 'BF21' with data 'A6' { '83' KID ‖ KVN }: the certificate chain stored for SK.SD.ECKA (Amendment F,
+ * as Yubico's SCP11 implementation reads it). Public data: no secure channel needed.
+ */
+function certificateStore(ctx: SdCommandContext): Uint8Array {
+  let ref: Uint8Array | undefined;
+  try {
+    const t = parseTlvs(ctx.command.data);
+    const r = t.length === 1 && t[0]!.tag === 0xa6 ? t[0]!.children?.find((x) => x.tag === 0x83) : undefined;
+    ref = r?.value;
+  } catch {
+    ref = undefined;
+  }
+  if (ref === undefined || ref.length !== 2) throw new SwError(SW.INCORRECT_DATA, "GET DATA 'BF21' needs 'A6' { '83' KID KVN }");
+  const chain = certificateChainOf(ctx.sd.securityDomain!, ref[1]!, ref[0]!);
+  if (chain === undefined) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND);
+  const value = fromHex(chain);
+  return ctx.cla.proprietary ? encodeTlv(0xbf21, value) : value;
+}
+
 export function getData(ctx: SdCommandContext): ResponseApdu {
   const c = ctx.command;
   const tag = c.p1 === 0 ? c.p2 : (c.p1 << 8) | c.p2;
   if (c.ins !== 0xca) throw new SwError(SW.INS_NOT_SUPPORTED);
   if (tag === 0x2f00) return { data: applicationList(ctx), sw: SW.OK };
+  if (tag === 0xbf21) return { data: certificateStore(ctx), sw: SW.OK };
   const object = dataObject(ctx, tag);
   if (object === undefined) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND);
   if (ctx.cla.proprietary) return { data: object, sw: SW.OK };

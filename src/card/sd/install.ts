@@ -30,7 +30,7 @@ import type { SdCommandContext } from '../context.ts';
 import { SW, SwError, check } from '../errors.ts';
 import { SSD_MODULE_AID, keySetRecords } from '../profile.ts';
 import { canSee, findApp, findElf, hasPrivilege, isInHierarchy, isd } from '../registry.ts';
-import type { AppRecord, CardState } from '../state.ts';
+import type { AppRecord, CardState, SdScp } from '../state.ts';
 import { speaksScp } from './secure-channel.ts';
 import { checkedPrivileges, claimUniquePrivileges, restoreUniquePrivileges } from './privilege-rules.ts';
 
@@ -131,13 +131,13 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
     installParams: toHex(params.applicationSpecific),
   };
   if (isSd) {
-    let scp: 2 | 3 = isd(state).securityDomain!.scp;
+    let scp: SdScp = isd(state).securityDomain!.scp;
     let i = isd(state).securityDomain!.i;
     try {
       const sdParams = parseSdInstallParameters(params.applicationSpecific);
       if (sdParams.scp) {
-        check(sdParams.scp.id === 2 || sdParams.scp.id === 3, SW.INCORRECT_DATA, 'unsupported secure channel protocol');
-        scp = sdParams.scp.id as 2 | 3;
+        check(sdParams.scp.id === 2 || sdParams.scp.id === 3 || sdParams.scp.id === 0x11, SW.INCORRECT_DATA, 'unsupported secure channel protocol');
+        scp = sdParams.scp.id as SdScp;
         i = sdParams.scp.i;
       }
     } catch (e) {
@@ -145,8 +145,9 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
       throw new SwError(SW.INCORRECT_DATA, "Security Domain parameters in 'C9' are not BER-TLV");
     }
     const initial = state.ssdInitialKeys;
-    const keys = initial && (scp === 3 || initial.enc.length === 32)
-      ? keySetRecords(0xff, scp, { enc: fromHex(initial.enc), mac: fromHex(initial.mac), dek: fromHex(initial.dek) })
+    // An SCP11 SD gets the initial key set for SCP03 (its first SCP11a/c session removes it, scp11.ts).
+    const keys = initial && (scp !== 2 || initial.enc.length === 32)
+      ? keySetRecords(0xff, scp === 2 ? 2 : 3, { enc: fromHex(initial.enc), mac: fromHex(initial.mac), dek: fromHex(initial.dek) })
       : [];
     app.securityDomain = { scp, i, keys, sequenceCounters: keys.length ? { '255': 0 } : {}, data: {} };
     check(speaksScp(app), SW.INCORRECT_DATA, 'this card does not implement that secure channel protocol');

@@ -12,7 +12,9 @@ export function keyInformationTemplate(sd: SdRecord): Uint8Array {
     .map((k) => ({
       keyId: k.kid,
       kvn: k.kvn,
-      components: [{ type: k.type, length: k.value.length / 2 }],
+      // ECC keys: the key type and size and the curve reference — lengths only, never a value (Table 11-28).
+      components:
+        k.param !== undefined ? [{ type: k.type, length: k.value.length / 2 }, { type: 0xf0, length: 1 }] : [{ type: k.type, length: k.value.length / 2 }],
       ...(k.usage !== undefined || k.access !== undefined ? { extended: true } : {}),
       ...(k.usage !== undefined ? { usage: k.usage } : {}),
       ...(k.access !== undefined ? { access: k.access } : {}),

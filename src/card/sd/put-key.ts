@@ -10,17 +10,37 @@
  *  - Several keys in one command (P2.b8), KIDs from P2 upwards; all or none are stored (§11.8.2.3.3).
  *  - Secret key components are decrypted with the session's key-encryption (SCP03 Key-DEK / SCP02 session
  *    DEK); each KCV is checked: a wrong KCV answers 6982 (Table 11-78).
- * Only DES (80: 16 or 24 bytes) and AES (88: 16, 24, 32 bytes) keys are accepted (6A80). Chaining (P1.b8 with
+ * DES (80: 16 or 24 bytes) and AES (88: 16, 24, 32 bytes) keys are accepted, and — in an SCP11 SD — an ECC
+ * public key PK.CA-KLOC.ECDSA (Amendment F; GPCS Table 11-16): components 'B0' (uncompressed point) and 'F0'
+ * (key parameter reference, 1 byte), empty KCV, KID '10' or '20'–'2F'; the point must lie on the curve.
+ * Anything else: 6A80. ECC private keys are never imported: SK.SD.ECKA is generated on card (generate-key.ts).
+ * Chaining (P1.b8 with
  * P1 ≠ 'FF') is not supported (6A86). Response: new KVN ‖ KCVs.
  */
 import { toHex } from '../../core/bytes.ts';
 import type { ResponseApdu } from '../../apdu/response.ts';
 import { GpError } from '../../gp/index.ts';
-import { encodePutKeyResponse, parsePutKeyCommand, type PutKeyCommand } from '../../gp/index.ts';
+import { encodePutKeyResponse, parsePutKeyCommand, type PutKeyCommand, type PutKeyCommandKey } from '../../gp/index.ts';
+import { curveByReference, isValidPublicKey } from '../../scp/scp11/index.ts';
 import type { SdCommandContext } from '../context.ts';
 import { SW, SwError, check } from '../errors.ts';
 import { INITIAL_KVN } from '../profile.ts';
-import type { KeyRecord } from '../state.ts';
+import type { KeyRecord, SdRecord } from '../state.ts';
+import { ECC_PUBLIC, eccValueLength, isTrustAnchorKid, KEY_PARAMETER_REFERENCE } from './ec-keys.ts';
+
+/** PK.CA-KLOC.ECDSA from a key data field: 'B0' point + 'F0' reference. */
+function trustAnchor(sd: SdRecord, kvn: number, k: PutKeyCommandKey): KeyRecord {
+  check(sd.scp === 0x11, SW.INCORRECT_DATA, 'ECC keys belong to SCP11 Security Domains');
+  check(isTrustAnchorKid(k.keyId), SW.INCORRECT_DATA, "an ECC public key is PK.CA-KLOC.ECDSA: KID '10' or '20'-'2F'");
+  const point = k.components.find((x) => x.type === ECC_PUBLIC);
+  const ref = k.components.find((x) => x.type === KEY_PARAMETER_REFERENCE);
+  check(k.components.length === 2 && point !== undefined && ref !== undefined && ref.value.length === 1, SW.INCORRECT_DATA, "ECC public key: 'B0' point and 'F0' reference");
+  const curve = curveByReference(ref.value[0]!);
+  check(curve !== undefined && eccValueLength(ECC_PUBLIC, ref.value[0]!) === point.value.length, SW.INCORRECT_DATA, 'unknown curve or wrong point length');
+  check(isValidPublicKey(curve.name, point.value), SW.INCORRECT_DATA, 'point not on the curve');
+  check(k.kcv.length === 0, SW.INCORRECT_DATA, 'an ECC public key has no key check value');
+  return { kvn, kid: k.keyId, type: ECC_PUBLIC, value: toHex(point.value), param: ref.value[0]! };
+}
 
 const LENGTHS: Record<number, readonly number[]> = { 0x80: [16, 24], 0x88: [16, 24, 32] };
 
@@ -32,12 +52,13 @@ export function putKey(ctx: SdCommandContext): ResponseApdu {
   const sd = ctx.sd.securityDomain!;
   let cmd: PutKeyCommand;
   try {
-    cmd = parsePutKeyCommand(c, (enc) => session.decryptKeyData(enc), { dekBlockSize: sd.scp === 3 ? 16 : 8 });
+    cmd = parsePutKeyCommand(c, (enc) => session.decryptKeyData(enc), { dekBlockSize: sd.scp === 2 ? 8 : 16 });
   } catch (e) {
     if (e instanceof GpError && e.code === 'KCV_MISMATCH') throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'key check value');
     throw e;
   }
   const newKeys: KeyRecord[] = cmd.keys.map((k) => {
+    if (k.components.some((x) => x.type === ECC_PUBLIC)) return trustAnchor(sd, cmd.newKvn, k);
     check(k.components.length === 1, SW.INCORRECT_DATA, 'only single-component symmetric keys are supported');
     const { type, value } = k.components[0]!;
     check((LENGTHS[type] ?? []).includes(value.length), SW.INCORRECT_DATA, `key type ${type.toString(16)} of ${value.length} bytes not supported`);
@@ -56,7 +77,7 @@ export function putKey(ctx: SdCommandContext): ResponseApdu {
       const old = sd.keys.find((x) => x.kvn === replaceKvn && x.kid === k.kid);
       check(old !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no key ${replaceKvn}/${k.kid} to replace`);
       if (replaceKvn !== INITIAL_KVN) {
-        check(old.type === k.type && old.value.length === k.value.length, SW.INCORRECT_DATA, 'a replaced key keeps its type and length');
+        check(old.type === k.type && old.value.length === k.value.length && old.param === k.param, SW.INCORRECT_DATA, 'a replaced key keeps its type and length');
       }
       if (cmd.newKvn !== replaceKvn) check(!exists(cmd.newKvn, k.kid), SW.INCORRECT_DATA, `key ${cmd.newKvn}/${k.kid} exists`);
     }

@@ -12,17 +12,25 @@ import type { StaticKeys } from '../../scp/keys.ts';
 import { scp02, scp03 } from '../../scp/index.ts';
 import type { SdCommandContext } from '../context.ts';
 import type { Outcome } from '../outcome.ts';
-import type { AppRecord, SdRecord } from '../state.ts';
+import type { AppRecord, SdRecord, SdScp } from '../state.ts';
 
 interface CardProtocol {
   cardInitializeUpdate(commandBytes: Uint8Array, ctx: CardHandshakeContext): CardInitializeUpdateResult;
   cardExternalAuthenticate(pending: PendingExternalAuthenticate, commandBytes: Uint8Array): CardExternalAuthenticateResult;
 }
 
-const PROTOCOLS: Readonly<Record<2 | 3, CardProtocol>> = { 2: scp02, 3: scp03 };
+/** An SCP11 SD runs SCP03 with its symmetric key sets (its initial key set 'FF'), with this "i". */
+export const SCP11_SD_SCP03_I = 0x70;
+
+const PROTOCOLS: Readonly<Record<SdScp, CardProtocol>> = { 2: scp02, 3: scp03, 0x11: scp03 };
 
 function protocolOf(sd: SdRecord): CardProtocol | undefined {
   return PROTOCOLS[sd.scp];
+}
+
+/** The "i" parameter of the symmetric protocol (INITIALIZE UPDATE) of an SD. */
+function symmetricI(sd: SdRecord): number {
+  return sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
 }
 
 /** Key sets of an SD: KVNs that hold KID 1, 2 and 3 (ENC, MAC, DEK). */
@@ -59,6 +67,7 @@ export function initializeUpdate(ctx: SdCommandContext, raw: Uint8Array): Outcom
   const sd = ctx.sd.securityDomain!;
   ctx.channel.session?.abort();
   ctx.channel.session = undefined;
+  ctx.channel.anonymous = false;
   ctx.channel.pendingAuth = undefined;
   const protocol = protocolOf(sd);
   if (!protocol) return { response: Uint8Array.of(0x6a, 0x88), commit: false };
@@ -69,7 +78,7 @@ export function initializeUpdate(ctx: SdCommandContext, raw: Uint8Array): Outcom
     lookupKeys: (kvn) => lookupKeySet(sd, kvn),
     sequenceCounter: counter,
     kdd: kddOf(ctx),
-    i: sd.i,
+    i: symmetricI(sd),
     aid: fromHex(ctx.sd.aid),
     random: ctx.random,
   });
@@ -89,6 +98,7 @@ export function externalAuthenticate(ctx: SdCommandContext, raw: Uint8Array): Ou
   const result = protocol.cardExternalAuthenticate(pending, raw);
   if (!result.channel) return { response: result.response, commit: false };
   ctx.channel.session = result.channel;
+  ctx.channel.anonymous = false;
   if (result.nextSequenceCounter !== undefined) sd.sequenceCounters[String(pending.kvn)] = result.nextSequenceCounter;
   return { response: result.response, commit: true };
 }

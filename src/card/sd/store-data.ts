@@ -13,6 +13,9 @@
  *    SD Management Data, '5F50' SD Manager URL, '67' Card Capability Information. Data the card generates
  *    ('C1', 'C2', 'D3', '2F00', 'FF21') and anything else: 6A80. 'BF3E' { '5C' '5A' } (SGP.22 GetEID, case 4)
  *    on the ISD answers 'BF3E' { '5A' EID }.
+ *  - Store certificate (Amendment F; the coding Yubico's SCP11 uses): 'A6' { '83' KID ‖ KVN } 'BF21' { '7F21'… },
+ *    the chain of SK.SD.ECKA KID/KVN, CERT.SD.ECKA last, whose public key must be the one generated on card
+ *    (6A80 otherwise; 6A88 when the SD holds no such key). It replaces a chain stored before.
  *  - DGI (P1.b5-b4 = 01): '0070' (BER-TLV as above); '00B9' key CRTs followed by one '8113' per key, the
  *    secret value encrypted under the session DEK, checked against the KCV of tag '84' (6982 when wrong).
  */
@@ -27,6 +30,9 @@ import type { SdCommandContext } from '../context.ts';
 import { SW, SwError, check } from '../errors.ts';
 import { findApp } from '../registry.ts';
 import type { AppRecord, KeyRecord } from '../state.ts';
+import { parseCertificates, type GpCertificate } from '../../scp/scp11/index.ts';
+import { readTlvs, type TlvSpan } from '../../scp/scp11/tlv.ts';
+import { curveOfRecord, ECC_PRIVATE, publicPointOf } from './ec-keys.ts';
 
 const STORABLE = new Set([0x42, 0x45, 0x66, 0x67, 0x5f50]);
 
@@ -97,6 +103,10 @@ function applyToSd(ctx: SdCommandContext, sd: AppRecord, cmd: StoreDataCommand, 
     }
     return undefined;
   }
+  if (cmd.data[0] === 0xa6) {
+    storeCertificate(sd, cmd.data);
+    return undefined;
+  }
   const objects = parseBer(cmd.data);
   if (objects.length === 1 && objects[0]!.tag === 0xbf3e) return getEid(ctx, sd, objects[0]!, cmd);
   storeObjects(sd, objects);
@@ -116,6 +126,35 @@ function storeObjects(sd: AppRecord, objects: readonly Tlv[]): void {
     check(STORABLE.has(t.tag), SW.INCORRECT_DATA, `data object ${t.tag.toString(16)} cannot be stored`);
     sd.securityDomain!.data[t.tag.toString(16).toUpperCase()] = toHex(t.value);
   }
+}
+
+/** 'A6' { '83' KID KVN } 'BF21' { certificates }: CERT.SD.ECKA chain of an SK.SD.ECKA. */
+function storeCertificate(sd: AppRecord, data: Uint8Array): void {
+  const s = sd.securityDomain!;
+  // Certificates hold 'B0' (a public point, not TLV): parsed one level deep only.
+  let top: TlvSpan[];
+  let inner: TlvSpan[];
+  try {
+    top = readTlvs(data);
+    inner = top.length === 2 && top[0]!.tag === 0xa6 ? readTlvs(top[0]!.value) : [];
+  } catch {
+    throw new SwError(SW.INCORRECT_DATA, 'malformed BER-TLV');
+  }
+  const bf21 = top[1];
+  const ref = inner.length === 1 && inner[0]!.tag === 0x83 ? inner[0]!.value : undefined;
+  check(bf21 !== undefined && bf21.tag === 0xbf21 && ref !== undefined && ref.length === 2, SW.INCORRECT_DATA, "store certificate: 'A6' { '83' KID KVN } 'BF21'");
+  const key = s.keys.find((k) => k.kid === ref[0]! && k.kvn === ref[1]! && k.type === ECC_PRIVATE);
+  check(key !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no SK.SD.ECKA ${ref[1]}/${ref[0]}`);
+  check(bf21.value.length <= 4096, SW.INCORRECT_DATA, 'certificate chain too long');
+  let chain: GpCertificate[];
+  try {
+    chain = parseCertificates(bf21.value);
+  } catch {
+    throw new SwError(SW.INCORRECT_DATA, 'malformed certificate');
+  }
+  const last = chain[chain.length - 1];
+  check(last !== undefined && last.publicKey.curve === curveOfRecord(key) && equalConstantTime(last.publicKey.point, publicPointOf(key)), SW.INCORRECT_DATA, 'the certificate is not for this key');
+  key.certificate = toHex(bf21.value);
 }
 
 /** SGP.22 ES10c.GetEID (BER-TLV, case 4) on the ISD. */
@@ -149,7 +188,7 @@ function loadKeys(sd: AppRecord, crts: readonly Tlv[], encrypted: readonly Uint8
     check(kvn >= 1 && kvn <= 0x7f && kid <= 0x7f, SW.INCORRECT_DATA, 'key version / identifier');
     check(kcv !== undefined && kcv.length === 3, SW.INCORRECT_DATA, 'key check value missing');
     const enc = encrypted[n]!;
-    const block = s.scp === 3 ? 16 : 8;
+    const block = s.scp === 2 ? 8 : 16;
     check(enc.length >= length && enc.length % block === 0, SW.INCORRECT_DATA, 'encrypted key length');
     const plain = session.decryptSensitiveData(enc);
     const value = plain.slice(0, length);
