@@ -5,9 +5,12 @@
 import type { RandomSource } from '../crypto/random.ts';
 import type { StaticKeys } from './keys.ts';
 
+/** The secure channel protocols with an open-channel object: SCP02, SCP03 (also after an SCP11 handshake), SCP10. */
+export type ScpId = 2 | 3 | 10;
+
 /** The off-card entity's side of an open secure channel session (after EXTERNAL AUTHENTICATE). */
 export interface HostSecureChannel {
-  readonly scp: 2 | 3;
+  readonly scp: ScpId;
   /** The protocol's "i" parameter. */
   readonly i: number;
   /** Key version number the card used. */
@@ -37,7 +40,7 @@ export interface HostSecureChannel {
 
 /** The card's side of an open secure channel session (after a successful EXTERNAL AUTHENTICATE). */
 export interface CardSecureChannel {
-  readonly scp: 2 | 3;
+  readonly scp: ScpId;
   readonly level: number;
   readonly kvn: number;
   /** False once the session was aborted by a security error (GPCS §10 / Amendment D §5.6 protocol rules). */

@@ -4,7 +4,7 @@
  * Protocol rules (GPCS 2.2.1 E.1.6; Amendment D v1.2 §5.6): a security error on a command aborts the card's
  * session and every later command is refused with 6982; a bad response closes the host's channel.
  */
-import type { CardSecureChannel, HostSecureChannel } from './channel.ts';
+import type { CardSecureChannel, HostSecureChannel, ScpId } from './channel.ts';
 import { SecureChannelError, SW } from './errors.ts';
 
 /** What a protocol's secure messaging state offers to the channel objects. */
@@ -19,13 +19,13 @@ export interface SecureMessaging {
 }
 
 export class HostChannel implements HostSecureChannel {
-  readonly scp: 2 | 3;
+  readonly scp: ScpId;
   readonly kvn: number;
   readonly i: number;
   readonly level: number;
   #messaging: SecureMessaging | undefined;
 
-  constructor(scp: 2 | 3, kvn: number, i: number, level: number, messaging: SecureMessaging) {
+  constructor(scp: ScpId, kvn: number, i: number, level: number, messaging: SecureMessaging) {
     this.scp = scp;
     this.kvn = kvn;
     this.i = i;
@@ -67,12 +67,12 @@ export class HostChannel implements HostSecureChannel {
 }
 
 export class CardChannel implements CardSecureChannel {
-  readonly scp: 2 | 3;
+  readonly scp: ScpId;
   readonly kvn: number;
   readonly level: number;
   #messaging: SecureMessaging | undefined;
 
-  constructor(scp: 2 | 3, kvn: number, level: number, messaging: SecureMessaging) {
+  constructor(scp: ScpId, kvn: number, level: number, messaging: SecureMessaging) {
     this.scp = scp;
     this.kvn = kvn;
     this.level = level;

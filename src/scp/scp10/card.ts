@@ -17,7 +17,7 @@ import type { RandomSource } from '../../crypto/random.ts';
 import { SecureChannelError, SW } from '../errors.ts';
 import { decodeOrNull } from '../card-checks.ts';
 import { joinResponse, swOnly } from '../messaging.ts';
-import { Scp10Card, type Scp10CardChannel } from './channel.ts';
+import { scp10CardChannel, type Scp10CardChannel } from './channel.ts';
 import { verifyCertificate, type TrustedKey } from './certificate.ts';
 import { agreedKeys, parseSessionData, transportedKeys, type SessionData } from './keys.ts';
 import { decryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
@@ -58,7 +58,7 @@ export class Scp10CardHandshake {
   #sessionBytes: Uint8Array | undefined;
   #challenge: Uint8Array | undefined;
   #oes: Uint8Array | undefined;
-  #channel: Scp10Card | undefined;
+  #channel: Scp10CardChannel | undefined;
 
   constructor(cfg: Scp10CardConfig) {
     this.#cfg = cfg;
@@ -85,7 +85,7 @@ export class Scp10CardHandshake {
     return { response: swOnly(sw), channel: undefined };
   }
 
-  #ok(data: Uint8Array = new Uint8Array(0), channel?: Scp10Card): Scp10CardResult {
+  #ok(data: Uint8Array = new Uint8Array(0), channel?: Scp10CardChannel): Scp10CardResult {
     return { response: joinResponse(data, SW.OK), channel };
   }
 
@@ -180,7 +180,7 @@ export class Scp10CardHandshake {
       const session = this.#session;
       if (session === undefined) return this.#fail(SW.CONDITIONS_NOT_SATISFIED);
       if (!verifyPkcs1(this.#oce.publicKey, concat(this.#sessionBytes!, this.#challenge), data)) return this.#fail(SW_VERIFICATION_FAILED);
-      const channel = new Scp10Card(session.level, new Scp10SecureMessaging(transportedKeys(session), session.level));
+      const channel = scp10CardChannel(session.level, new Scp10SecureMessaging(transportedKeys(session), session.level));
       this.#channel = channel;
       this.#step = 'authenticated';
       this.#challenge = undefined;
@@ -221,7 +221,7 @@ export class Scp10CardHandshake {
     const sealed = sealSignature(this.#cfg.sdPrivateKey, this.#oce.publicKey, concat(this.#cfg.random(k - 22 - 32), cs), data);
     const keys = agreedKeys(session, cs, this.#oes!);
     cs.fill(0);
-    const channel = new Scp10Card(session.level, new Scp10SecureMessaging(keys, session.level));
+    const channel = scp10CardChannel(session.level, new Scp10SecureMessaging(keys, session.level));
     this.#channel = channel;
     this.#reset();
     return this.#ok(sealed, channel);

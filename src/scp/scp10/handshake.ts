@@ -26,7 +26,7 @@ import { encodeCommand } from '../../apdu/command.ts';
 import type { RandomSource } from '../../crypto/random.ts';
 import { SecureChannelError } from '../errors.ts';
 import { encodeTlv } from '../../core/tlv.ts';
-import { Scp10Host, type Scp10HostChannel } from './channel.ts';
+import { scp10HostChannel, type Scp10HostChannel } from './channel.ts';
 import { verifyCertificate, type Scp10Certificate, type TrustedKey } from './certificate.ts';
 import { agreedKeys, defaultCrts, encodeCrt, encodeSessionData, levelServed, transportedKeys, type SessionData } from './keys.ts';
 import { encryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
@@ -135,7 +135,7 @@ export function createKeyTransportChannel(init: Scp10HostInitiation, internal?: 
       throw new SecureChannelError('BAD_CARD_CRYPTOGRAM', 'Security Domain signature (INTERNAL AUTHENTICATE) does not verify');
     }
   }
-  return new Scp10Host(init.params.i, init.session.level, new Scp10SecureMessaging(transportedKeys(init.session), init.session.level));
+  return scp10HostChannel(init.params.i, init.session.level, new Scp10SecureMessaging(transportedKeys(init.session), init.session.level));
 }
 
 /** i=01: open the encrypted card signature of INTERNAL AUTHENTICATE, recover CS and derive the session keys. */
@@ -146,7 +146,7 @@ export function createKeyAgreementChannel(init: Scp10HostInitiation, oceChalleng
   const cs = m1.slice(m1.length - 32);
   const keys = agreedKeys(init.session, cs, init.oes!);
   cs.fill(0);
-  return new Scp10Host(init.params.i, init.session.level, new Scp10SecureMessaging(keys, init.session.level));
+  return scp10HostChannel(init.params.i, init.session.level, new Scp10SecureMessaging(keys, init.session.level));
 }
 
 /** Constant-time id comparison helper for callers. */
