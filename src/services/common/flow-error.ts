@@ -7,6 +7,7 @@ export type FlowErrorCode =
   | 'NOT_PERMITTED' // a business rule refused the request
   | 'CONFLICT' // the request contradicts what exists
   | 'NOT_FOUND'
+  | 'BAD_REQUEST' // well-formed but meaningless request (e.g. an RSA trust point for SCP11)
   | 'WRONG_STATE';
 
 export class FlowError extends OpentsmError {

@@ -2,6 +2,7 @@
  * One mapping from what a flow can throw to the problem+json a client sees (stable codes):
  *
  *   FlowError NOT_FOUND            404 NOT_FOUND
+ *   FlowError BAD_REQUEST          400 BAD_REQUEST
  *   FlowError NOT_PERMITTED        403 NOT_PERMITTED
  *   FlowError CONFLICT             409 CONFLICT
  *   FlowError WRONG_STATE          409 WRONG_STATE
@@ -43,6 +44,8 @@ export function flowProblem(e: unknown, context: ProblemContext = {}): ProblemEr
     switch (e.code) {
       case 'NOT_FOUND':
         return new ProblemError({ status: 404, code: 'NOT_FOUND', detail: e.message, extra });
+      case 'BAD_REQUEST':
+        return new ProblemError({ status: 400, code: 'BAD_REQUEST', detail: e.message, extra });
       case 'NOT_PERMITTED':
         return new ProblemError({ status: 403, code: 'NOT_PERMITTED', detail: e.message, extra });
       case 'CONFLICT':

@@ -10,6 +10,7 @@ import type { FlowDeps } from '../common/deps.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { ssdRoutes } from './routes/ssds.ts';
+import { asymmetricRoutes } from './routes/asymmetric.ts';
 
 export const ISSUER_VERSION = '0.3.0';
 
@@ -35,5 +36,6 @@ export async function buildIssuerApp(options: IssuerAppOptions): Promise<Fastify
   const locks = options.locks ?? new KeyedLock();
   await operatorRoutes(app, options.deps);
   await ssdRoutes(app, options.deps, { locks, ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}) });
+  await asymmetricRoutes(app, options.deps, { locks });
   return app;
 }

@@ -12,6 +12,8 @@ import type { SdKeySet } from '../sd-keys/key-set.ts';
 import type { CardRoute } from '../common/deps.ts';
 import type { IssuerClient } from '../provider/flows/take-over.ts';
 import type { IssuerSsdView } from './manage.ts';
+import type { AsymmetricIssuerPort } from '../provider/asymmetric/ports.ts';
+import type { AsymmetricSdInfo } from '../sd-keys/asymmetric.ts';
 
 export interface SsdRequestAnswer {
   readonly cardId: string;
@@ -20,7 +22,7 @@ export interface SsdRequestAnswer {
   readonly flowId: string;
 }
 
-export class IssuerHttpClient implements IssuerClient {
+export class IssuerHttpClient implements IssuerClient, AsymmetricIssuerPort {
   readonly #http: PlatformClient;
   readonly #scope: string | undefined;
 
@@ -44,6 +46,23 @@ export class IssuerHttpClient implements IssuerClient {
       idempotencyKey: this.idempotencyKey('ssd-request', req.cardId, req.aid),
     });
     return r.body;
+  }
+
+  async requestAsymmetricSsd(req: Parameters<AsymmetricIssuerPort['requestAsymmetricSsd']>[0]): Promise<AsymmetricSdInfo> {
+    const r = await this.#http.post<AsymmetricSdInfo>('/v1/asymmetric-ssd-requests', {
+      body: {
+        cardId: req.cardId,
+        aid: req.aid,
+        privileges: req.privileges,
+        route: req.route,
+        variant: req.variant,
+        trustPoint: req.trustPoint,
+        ...(req.modulusBits !== undefined ? { modulusBits: req.modulusBits } : {}),
+      },
+      idempotencyKey: this.idempotencyKey('asymmetric-ssd-request', req.cardId, req.aid),
+    });
+    const { flowId: _flowId, ...info } = r.body as AsymmetricSdInfo & { flowId?: string };
+    return info;
   }
 
   async fetchInitialKeys(cardId: string, aid: string): Promise<SdKeySet> {

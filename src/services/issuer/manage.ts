@@ -152,6 +152,7 @@ export async function deleteSsd(deps: FlowDeps, req: { cardId: string; aid: stri
   const present = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).some((e) => equalBytes(e.aid, aid));
   if (present) await deleteObject(session, aid);
   await deps.db.transaction(async (tx) => {
+    await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);
     await tx.execute('DELETE FROM ssds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);
     await deps.audit(tx, {
       actor: deps.actor,

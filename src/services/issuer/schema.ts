@@ -56,4 +56,21 @@ export const ISSUER_MIGRATIONS: readonly Migration[] = [
       );`,
     ),
   },
+  {
+    id: '0003_issuer_asymmetric_sds',
+    sql: both(
+      () => `CREATE TABLE asymmetric_sds (
+        card_id TEXT NOT NULL,
+        aid TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        sd_kvn INTEGER NOT NULL,
+        sd_kid INTEGER NOT NULL,
+        public_key TEXT NOT NULL,
+        trust_point TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (card_id, aid),
+        FOREIGN KEY (card_id, aid) REFERENCES ssds(card_id, aid)
+      );`,
+    ),
+  },
 ];

@@ -15,6 +15,8 @@ import { InstanceManager } from './instances.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { providerSsdRoutes, type ScopedIssuerClient } from './routes/ssds.ts';
+import { asymmetricSsdRoutes } from './routes/asymmetric.ts';
+import type { AsymmetricPorts } from './asymmetric/flow.ts';
 
 export const PROVIDER_VERSION = '0.3.0';
 
@@ -28,6 +30,8 @@ export interface ProviderAppOptions extends Pick<ServiceOptions, 'logger' | 'tls
   readonly clients?: readonly string[];
   /** Rotations at once in a campaign (default 8). */
   readonly campaignConcurrency?: number;
+  /** Issuer and CA for asymmetric SSDs; without it the route is not mounted. */
+  readonly asymmetric?: AsymmetricPorts;
 }
 
 export interface ProviderApp {
@@ -54,6 +58,7 @@ export async function buildProviderApp(options: ProviderAppOptions): Promise<Pro
   const instances = new InstanceManager(options.deps, locks);
   const caller = requirePeer(...(options.clients ?? ['operator']));
   await providerSsdRoutes(app, options.deps, { issuer: options.issuer, locks, caller });
+  if (options.asymmetric !== undefined) await asymmetricSsdRoutes(app, options.deps, { ports: options.asymmetric, locks, caller });
   await campaignRoutes(app, campaigns, caller);
   await instanceRoutes(app, instances, caller);
   app.addHook('onClose', async () => campaigns.close());

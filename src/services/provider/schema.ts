@@ -59,4 +59,33 @@ export const PROVIDER_MIGRATIONS: readonly Migration[] = [
       );`,
     ),
   },
+  {
+    id: '0003_provider_asymmetric',
+    sql: both(
+      (blob) => `CREATE TABLE oce_identities (
+        kind TEXT PRIMARY KEY,
+        ca_id TEXT NOT NULL,
+        private_key ${blob} NOT NULL,
+        certificate ${blob} NOT NULL,
+        serial TEXT NOT NULL,
+        oce_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE asymmetric_sds (
+        card_id TEXT NOT NULL,
+        aid TEXT NOT NULL,
+        variant TEXT NOT NULL,
+        ca_id TEXT NOT NULL,
+        first_key TEXT,
+        sd_kvn INTEGER,
+        sd_kid INTEGER NOT NULL,
+        public_key TEXT,
+        certificate ${blob},
+        serial TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (card_id, aid)
+      );`,
+    ),
+  },
 ];

@@ -13,6 +13,8 @@
  *                 hierarchy (resume: GET STATUS shows the associated SD)
  *   handover      waiting: the provider fetches the initial keys and acknowledges; then the issuer forgets
  *                 them (issuer-managed SSDs end at `done` after deliver-keys and keep their keys)
+ *   generate      asymmetric SSDs (flow 4, see asymmetric-ssd.ts) instead of `handover`: the SSD generates its
+ *                 key pair and receives the provider CA's trust point; the issuer forgets its set-up keys
  */
 import { fromHex, toHex, equalBytes } from '../../../core/bytes.ts';
 import type { CardChannel } from '../../../apdu/channel.ts';
@@ -29,6 +31,8 @@ import type { SecureSession } from '../../../scp/secure-session.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
 import { getCard, getProvider, isdKeys, scpOf } from '../inventory.ts';
+import { ISSUER_SETUP_KVN, SETUP_SCP03_I, installScp } from '../../sd-keys/asymmetric.ts';
+import { checkAsymmetricRequest, runGenerate, type AsymmetricData, type AsymmetricRequest } from './asymmetric-ssd.ts';
 
 export const CREATE_SSD = 'issuer.create-ssd';
 /** Key version of the initial key set the issuer puts into a new SSD. */
@@ -41,6 +45,8 @@ export interface CreateSsdRequest {
   readonly privileges: readonly PrivilegeName[];
   readonly managedBy: 'provider' | 'issuer';
   readonly route: CardRoute;
+  /** An asymmetric SSD (flow 4): keys generated on the card, trust point of the provider's CA. */
+  readonly asymmetric?: AsymmetricRequest;
 }
 
 export interface CreateSsdData {
@@ -53,6 +59,7 @@ export interface CreateSsdData {
   readonly scp: 2 | 3;
   readonly i: number;
   readonly kcvs: KeySetKcvs;
+  readonly asymmetric?: AsymmetricData;
 }
 
 export type CreateSsdFlow = FlowRecord<CreateSsdData>;
@@ -76,9 +83,11 @@ export async function requestSsd(deps: FlowDeps, req: CreateSsdRequest): Promise
   if (!aid.startsWith(provider.aidPrefix)) throw new FlowError('NOT_PERMITTED', `provider ${req.providerId} may not use AID ${aid}`);
   const extra = req.privileges.filter((p) => p !== 'SecurityDomain' && !provider.privileges.includes(p));
   if (extra.length > 0) throw new FlowError('NOT_PERMITTED', `provider ${req.providerId} may not grant ${extra.join(', ')}`);
-  const { scp, i } = scpOf(card.profile);
+  const asymmetric = req.asymmetric === undefined ? undefined : checkAsymmetricRequest(req.asymmetric, req.managedBy);
+  // An asymmetric SSD's set-up key set is SCP03 whatever the ISD speaks (the SD's symmetric protocol).
+  const { scp, i } = asymmetric ? { scp: 3 as const, i: SETUP_SCP03_I } : scpOf(card.profile);
   const subject = subjectOf(req.cardId, aid);
-  const set = generateKeySet(INITIAL_SSD_KVN, scp, deps.random);
+  const set = generateKeySet(asymmetric ? ISSUER_SETUP_KVN : INITIAL_SSD_KVN, scp, deps.random);
   const kcvs = keySetKcvs(set);
   const sealed = await deps.sealer.wrap(encodeKeySet(set), keyContext(req.cardId, aid));
   return deps.db.transaction(async (tx) => {
@@ -86,7 +95,10 @@ export async function requestSsd(deps: FlowDeps, req: CreateSsdRequest): Promise
     if (existing[0]) {
       if (existing[0].provider_id !== req.providerId) throw new FlowError('CONFLICT', `SSD ${aid} belongs to another provider`);
       const open = await deps.flows.open<CreateSsdData>(CREATE_SSD, subject, tx);
-      if (open) return open;
+      if (open) {
+        if ((open.data.asymmetric === undefined) !== (asymmetric === undefined)) throw new FlowError('CONFLICT', `SSD ${aid} is being created with other keys`);
+        return open;
+      }
       throw new FlowError('CONFLICT', `SSD ${aid} already exists on card ${req.cardId}`);
     }
     const count = await tx.query<{ n: number }>("SELECT COUNT(*) AS n FROM ssds WHERE card_id = $1 AND provider_id = $2 AND state <> 'deleted'", [
@@ -104,24 +116,34 @@ export async function requestSsd(deps: FlowDeps, req: CreateSsdRequest): Promise
       CREATE_SSD,
       subject,
       'install',
-      { cardId: req.cardId, aid, providerId: req.providerId, privileges, managedBy: req.managedBy, route: req.route, scp, i, kcvs },
+      { cardId: req.cardId, aid, providerId: req.providerId, privileges, managedBy: req.managedBy, route: req.route, scp, i, kcvs, ...(asymmetric ? { asymmetric } : {}) },
       tx,
     );
-    await deps.audit(tx, { actor: deps.actor, action: 'ssd.requested', subject, details: { providerId: req.providerId, privileges, managedBy: req.managedBy, flowId: flow.id } });
+    await deps.audit(tx, {
+      actor: deps.actor,
+      action: 'ssd.requested',
+      subject,
+      details: { providerId: req.providerId, privileges, managedBy: req.managedBy, flowId: flow.id, ...(asymmetric ? { variant: asymmetric.variant } : {}) },
+    });
     await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject, details: { purpose: 'ssd-initial', kcvs } });
     return flow;
   });
 }
 
-async function ssdKeys(deps: FlowDeps, cardId: string, aid: string): Promise<SdKeySet> {
+export async function ssdKeys(deps: FlowDeps, cardId: string, aid: string): Promise<SdKeySet> {
   const rows = await deps.db.query<{ keys: Uint8Array | null }>('SELECT keys FROM ssds WHERE card_id = $1 AND aid = $2', [cardId, aid]);
   const blob = rows[0]?.keys;
   if (!blob) throw new FlowError('WRONG_STATE', `the issuer holds no keys for SSD ${aid}`);
   return decodeKeySet(await deps.sealer.unwrap(blob, keyContext(cardId, aid)));
 }
 
-async function setState(tx: Database, d: CreateSsdData, state: string): Promise<void> {
+export async function setState(tx: Database, d: Pick<CreateSsdData, 'cardId' | 'aid'>, state: string): Promise<void> {
   await tx.execute('UPDATE ssds SET state = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [state, now(), d.cardId, d.aid]);
+}
+
+/** The SCP the SSD is installed with ('81' of the INSTALL): the SD's own for asymmetric SSDs. */
+function sdScpOf(d: CreateSsdData): { id: number; i: number } {
+  return d.asymmetric ? installScp(d.asymmetric.variant) : { id: d.scp, i: d.i };
 }
 
 /** The registry entry of the SSD as the ISD sees it (GET STATUS), or undefined. */
@@ -155,13 +177,13 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
       const keys = await ssdKeys(deps, d.cardId, d.aid);
       const session = await isdOpen();
       await sendAll(session, [
-        buildCreateSecurityDomain({ aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } }),
+        buildCreateSecurityDomain({ aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) }),
         buildInstallForPersonalization(aid),
         ...buildStoreDataBlocks(keyLoadingDgis(keys, (k) => session.channel.encryptSensitiveData(k)), { format: 'dgi', encryption: 'encrypted' }),
         ...(d.managedBy === 'provider' ? [buildInstallForExtradition({ sdAid: aid, aid })] : []),
       ]);
-      return deps.db.transaction(async (tx) => {
-        await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: false } });
+      flow = await deps.db.transaction(async (tx) => {
+        await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: false } });
         await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: false } });
         if (d.managedBy === 'issuer') {
           await setState(tx, d, 'issuer-managed');
@@ -169,18 +191,19 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
         }
         await setState(tx, d, 'extradited');
         await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: false } });
-        return deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
+        return d.asymmetric ? deps.flows.advance(flow, 'generate', {}, tx) : deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
       });
+      if (flow.step !== 'generate') return flow;
     }
     for (;;) {
       switch (flow.step) {
         case 'install': {
           const entry = verify ? await ssdEntry(await isdOpen(), aid) : undefined;
           if (!entry) {
-            await createSecurityDomain(await isdOpen(), { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: { id: d.scp, i: d.i } });
+            await createSecurityDomain(await isdOpen(), { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) });
           }
           flow = await deps.db.transaction(async (tx) => {
-            await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: d.scp, i: d.i, reconciled: entry !== undefined } });
+            await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: entry !== undefined } });
             return deps.flows.advance(flow, 'deliver-keys', {}, tx);
           });
           break;
@@ -217,9 +240,15 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
           flow = await deps.db.transaction(async (tx) => {
             await setState(tx, d, 'extradited');
             await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: done } });
-            return deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
+            return d.asymmetric ? deps.flows.advance(flow, 'generate', {}, tx) : deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
           });
-          return flow;
+          if (flow.step !== 'generate') return flow;
+          break;
+        }
+        case 'generate': {
+          // The SSD was selected by the ISD session's GET STATUS or not at all; its own session replaces it.
+          isdSession = undefined;
+          return await runGenerate(deps, flow, await ch(), verify);
         }
         case 'handover':
         case 'done':
