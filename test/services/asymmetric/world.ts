@@ -16,8 +16,7 @@ import { CA_MIGRATIONS } from '../../../src/services/ca/schema.ts';
 import { createCa, type CaDeps } from '../../../src/services/ca/authority.ts';
 import type { CaAlgorithm } from '../../../src/services/ca/keys.ts';
 import { registerCard, registerProvider } from '../../../src/services/issuer/inventory.ts';
-import { requestSsd, runCreateSsd } from '../../../src/services/issuer/flows/create-ssd.ts';
-import { asymmetricSdInfo } from '../../../src/services/issuer/flows/asymmetric-ssd.ts';
+import { requestAsymmetricSsd } from '../../../src/services/issuer/flows/asymmetric-ssd.ts';
 import { localCaPort } from '../../../src/services/provider/asymmetric/ca-port.ts';
 import type { AsymmetricPorts } from '../../../src/services/provider/asymmetric/flow.ts';
 import { keySetFromHex } from '../../../src/services/sd-keys/key-set.ts';
@@ -90,14 +89,11 @@ export async function makeAsymmetricWorld(options: { scp10Algorithm?: CaAlgorith
       async requestAsymmetricSsd(req) {
         issuerRequests.push(structuredClone(req));
         const { variant, trustPoint, modulusBits, ...rest } = req;
-        const flow = await requestSsd(issuer, {
+        const { flowId: _flowId, ...info } = await requestAsymmetricSsd(issuer, {
           ...rest,
           providerId: PROVIDER_ID,
-          managedBy: 'provider',
           asymmetric: { variant, trustPoint, ...(modulusBits !== undefined ? { modulusBits } : {}) },
         });
-        if (flow.status !== 'done') await runCreateSsd(issuer, flow);
-        const info = await asymmetricSdInfo(issuer, req.cardId, req.aid, PROVIDER_ID);
         issuerAnswers.push(structuredClone(info));
         return info;
       },

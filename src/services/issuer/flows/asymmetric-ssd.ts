@@ -44,7 +44,7 @@ import {
 } from '../../sd-keys/asymmetric.ts';
 import { openSd } from '../../sd-keys/operations.ts';
 import { wipeKeySet } from '../../sd-keys/key-set.ts';
-import { ssdKeys, type CreateSsdFlow } from './create-ssd.ts';
+import { requestSsd, runCreateSsd, ssdKeys, type CreateSsdFlow, type CreateSsdRequest } from './create-ssd.ts';
 
 export interface AsymmetricRequest {
   readonly variant: AsymmetricVariant;
@@ -158,4 +158,21 @@ export async function asymmetricSdInfo(deps: Pick<FlowDeps, 'db'>, cardId: strin
     publicKey: JSON.parse(r.public_key) as SdPublicKeyHex,
     trustPoint: TRUST_POINT,
   };
+}
+
+/**
+ * A provider asks for an asymmetric SSD: the flow created (or the open one resumed) and run to its end; the SD
+ * information answered. Asked again once done, the same SD information.
+ */
+export async function requestAsymmetricSsd(
+  deps: FlowDeps,
+  req: Omit<CreateSsdRequest, 'managedBy' | 'asymmetric'> & { readonly asymmetric: AsymmetricRequest },
+  onFlow?: (flowId: string) => void,
+): Promise<AsymmetricSdInfo & { flowId?: string }> {
+  const known = await asymmetricSdInfo(deps, req.cardId, req.aid, req.providerId).catch(() => undefined);
+  if (known !== undefined) return known;
+  const flow = await requestSsd(deps, { ...req, managedBy: 'provider' });
+  onFlow?.(flow.id);
+  await runCreateSsd(deps, flow);
+  return { ...(await asymmetricSdInfo(deps, req.cardId, req.aid, req.providerId)), flowId: flow.id };
 }

@@ -14,8 +14,7 @@ import type { KeyedLock } from '../../common/keyed-lock.ts';
 import { asProblem } from '../../common/flow-problem.ts';
 import { aidSchema, cardIdSchema, privilegesSchema, routeSchema, ssdParams } from '../../common/schemas.ts';
 import type { AsymmetricSdInfo } from '../../sd-keys/asymmetric.ts';
-import { requestSsd, runCreateSsd } from '../flows/create-ssd.ts';
-import { asymmetricSdInfo, type AsymmetricRequest } from '../flows/asymmetric-ssd.ts';
+import { asymmetricSdInfo, requestAsymmetricSsd, type AsymmetricRequest } from '../flows/asymmetric-ssd.ts';
 import { providerOf, requireCaller } from './auth.ts';
 
 const hex = (min: number, max: number) => ({ type: 'string', pattern: `^([0-9A-Fa-f]{2}){${min},${max}}$` }) as const;
@@ -98,16 +97,20 @@ export async function asymmetricRoutes(app: FastifyInstance, deps: FlowDeps, opt
       let flowId: string | undefined;
       return asProblem(
         () =>
-          locks.run(`${cardId}/${aid}`, async () => {
-            // Asked again after it was done (another idempotency key): the same SD information.
-            const known = await asymmetricSdInfo(deps, cardId, aid, providerId).catch(() => undefined);
-            if (known !== undefined) return known;
-            const asymmetric: AsymmetricRequest = { variant: b.variant, trustPoint: b.trustPoint, ...(b.modulusBits !== undefined ? { modulusBits: b.modulusBits } : {}) };
-            const flow = await requestSsd(deps, { cardId, aid, providerId, privileges: b.privileges, managedBy: 'provider', route: b.route, asymmetric });
-            flowId = flow.id;
-            await runCreateSsd(deps, flow);
-            return { ...(await asymmetricSdInfo(deps, cardId, aid, providerId)), flowId: flow.id };
-          }),
+          locks.run(`${cardId}/${aid}`, () =>
+            requestAsymmetricSsd(
+              deps,
+              {
+                cardId,
+                aid,
+                providerId,
+                privileges: b.privileges,
+                route: b.route,
+                asymmetric: { variant: b.variant, trustPoint: b.trustPoint, ...(b.modulusBits !== undefined ? { modulusBits: b.modulusBits } : {}) },
+              },
+              (id) => (flowId = id),
+            ),
+          ),
         () => (flowId === undefined ? {} : { flowId }),
       );
     },
