@@ -16,7 +16,7 @@ export async function buildCaApp(options: CaAppOptions): Promise<FastifyInstance
   const app = await createService({
     name: 'ca',
     version: CA_VERSION,
-    description: 'Certificate authorities of the issuer and the providers: SD certificates for SCP11 (GP 7F21) and SCP10, revocation',
+    description: 'Certificate authorities of the issuer and the providers: SD and Off-Card Entity certificates for SCP11 (GP 7F21) and SCP10, revocation',
     idempotency: options.idempotency,
     healthChecks: options.healthChecks ?? { database: async () => void (await options.deps.db.query('SELECT 1 AS one')) },
     ...(options.logger !== undefined ? { logger: options.logger } : {}),

@@ -14,6 +14,8 @@ export type CaErrorCode =
   | 'BAD_REQUEST'
   /** The certificate is already revoked. */
   | 'ALREADY_REVOKED'
+  /** These exact certificate bytes were issued before (SCP10 certificates carry no serial: same key, same subject). */
+  | 'DUPLICATE_CERTIFICATE'
   /** Trust check: malformed certificate, bad signature, wrong CA, expired. */
   | 'UNTRUSTED'
   /** Trust check: the certificate was revoked. */

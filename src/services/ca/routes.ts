@@ -4,7 +4,8 @@
  *   POST /v1/cas                               operator        create a CA for `issuer` or a provider → 201 CA view
  *   GET  /v1/cas/{caId}                        anyone          public info: trust-point key, CA certificate
  *   POST /v1/cas/{caId}/certificates           CA owner only   issue an SD certificate (Idempotency-Key) → 201
- *   GET  /v1/certificates/{serial}             owner/operator  an issued certificate
+ *   POST /v1/cas/{caId}/oce-certificates       CA owner only   issue an OCE certificate (Idempotency-Key) → 201
+ *   GET  /v1/certificates/{serial}             owner/operator  an issued certificate (SD or OCE: `kind`)
  *   POST /v1/certificates/{serial}/revocation  owner/operator  revoke → 200 (409 ALREADY_REVOKED)
  *   GET  /v1/cas/{caId}/revoked                authenticated   the revocation list
  *
@@ -17,8 +18,10 @@ import { ProblemError } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
 import { createCa, getCa, type CaDeps, type CaInfo } from './authority.ts';
 import { CaError, type CaErrorCode } from './errors.ts';
-import { issueSdCertificate, type IssuedCertificate, type SdKeyUsage, type SdPublicKey } from './issue.ts';
+import type { CaCertificate } from './certificates.ts';
+import { issueSdCertificate, type SdKeyUsage, type SdPublicKey } from './issue.ts';
 import type { CaAlgorithm, CaKind } from './keys.ts';
+import { issueOceCertificate } from './oce.ts';
 import { getCertificate, revocationList, revoke, REVOCATION_REASONS, type RevocationReason } from './revocation.ts';
 
 export const OPERATOR = 'operator';
@@ -55,18 +58,20 @@ const caView = {
   additionalProperties: false,
 } as const;
 
+const publicKeyBody = {
+  oneOf: [
+    { type: 'object', required: ['point'], properties: { point: hex(65, 133) }, additionalProperties: false },
+    { type: 'object', required: ['modulus', 'exponent'], properties: { modulus: hex(128, 512), exponent: hex(1, 4) }, additionalProperties: false },
+  ],
+} as const;
+
 const issueBody = {
   type: 'object',
   required: ['cardId', 'sdAid', 'publicKey'],
   properties: {
     cardId: { type: 'string', pattern: '^[0-9]{17,19}[0-9Ff]$' },
     sdAid: hex(5, 16),
-    publicKey: {
-      oneOf: [
-        { type: 'object', required: ['point'], properties: { point: hex(65, 133) }, additionalProperties: false },
-        { type: 'object', required: ['modulus', 'exponent'], properties: { modulus: hex(128, 512), exponent: hex(1, 4) }, additionalProperties: false },
-      ],
-    },
+    publicKey: publicKeyBody,
     keyUsage: { type: 'string', enum: ['keyAgreement', 'signature'] },
     scheme: { type: 'string', enum: ['pkcs1', 'iso9796-2'] },
     subjectId: hex(1, 127),
@@ -75,10 +80,23 @@ const issueBody = {
   additionalProperties: false,
 } as const;
 
+const oceIssueBody = {
+  type: 'object',
+  required: ['publicKey'],
+  properties: {
+    publicKey: publicKeyBody,
+    subjectId: hex(1, 127),
+    validityDays: { type: 'integer', minimum: 1, maximum: 3650 },
+    scheme: { type: 'string', enum: ['pkcs1', 'iso9796-2'] },
+  },
+  additionalProperties: false,
+} as const;
+
 const certificateView = {
   type: 'object',
-  required: ['serial', 'caId', 'cardId', 'sdAid', 'subjectId', 'keyUsage', 'publicKeyFingerprint', 'certificate', 'certificateSha256', 'notBefore', 'notAfter', 'issuedAt', 'revokedAt', 'reason'],
+  required: ['kind', 'serial', 'caId', 'cardId', 'sdAid', 'subjectId', 'keyUsage', 'publicKeyFingerprint', 'certificate', 'certificateSha256', 'notBefore', 'notAfter', 'issuedAt', 'revokedAt', 'reason'],
   properties: {
+    kind: { type: 'string', enum: ['sd'] },
     serial: str,
     caId: str,
     cardId: str,
@@ -96,6 +114,31 @@ const certificateView = {
   },
   additionalProperties: false,
 } as const;
+
+const oceCertificateView = {
+  type: 'object',
+  required: ['kind', 'serial', 'caId', 'subjectId', 'keyUsage', 'scheme', 'publicKeyFingerprint', 'certificate', 'certificateSha256', 'notBefore', 'notAfter', 'issuedAt', 'revokedAt', 'reason'],
+  properties: {
+    kind: { type: 'string', enum: ['oce'] },
+    serial: str,
+    caId: str,
+    subjectId: { type: 'string', description: 'the OCE identifier (5F20), hex' },
+    keyUsage: { type: ['string', 'null'], description: "SCP11: keyAgreement ('00 80'); SCP10: null" },
+    scheme: { type: ['string', 'null'], description: 'SCP10: pkcs1 or iso9796-2; SCP11: null' },
+    publicKeyFingerprint: str,
+    certificate: { type: 'string', description: "'7F21' certificate (CERT.OCE.ECKA or CERT.OCE.AUT), hex" },
+    certificateSha256: str,
+    notBefore: str,
+    notAfter: str,
+    issuedAt: str,
+    revokedAt: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'] },
+  },
+  additionalProperties: false,
+} as const;
+
+/** An SD or an OCE certificate, told apart by `kind`. */
+const anyCertificateView = { oneOf: [certificateView, oceCertificateView] } as const;
 
 const revocationBody = {
   type: 'object',
@@ -132,6 +175,17 @@ interface IssueBody {
   validityDays?: number;
 }
 
+interface OceIssueBody {
+  publicKey: { point: string } | { modulus: string; exponent: string };
+  subjectId?: string;
+  validityDays?: number;
+  scheme?: 'pkcs1' | 'iso9796-2';
+}
+
+function publicKeyOf(b: OceIssueBody['publicKey']): SdPublicKey {
+  return 'point' in b ? { point: fromHex(b.point) } : { modulus: fromHex(b.modulus), exponent: fromHex(b.exponent) };
+}
+
 const STATUS: Readonly<Record<CaErrorCode, number>> = {
   UNKNOWN_CA: 404,
   UNKNOWN_CERTIFICATE: 404,
@@ -139,6 +193,7 @@ const STATUS: Readonly<Record<CaErrorCode, number>> = {
   BAD_PUBLIC_KEY: 400,
   BAD_REQUEST: 400,
   ALREADY_REVOKED: 409,
+  DUPLICATE_CERTIFICATE: 409,
   UNTRUSTED: 422,
   REVOKED: 422,
 };
@@ -169,7 +224,7 @@ export function caViewOf(ca: CaInfo) {
   };
 }
 
-export function certificateViewOf(c: IssuedCertificate) {
+export function certificateViewOf(c: CaCertificate) {
   return { ...c, certificate: toHex(c.certificate) };
 }
 
@@ -233,9 +288,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
     },
     async (request, reply) => {
       const b = request.body;
-      const publicKey: SdPublicKey = 'point' in b.publicKey
-        ? { point: fromHex(b.publicKey.point) }
-        : { modulus: fromHex(b.publicKey.modulus), exponent: fromHex(b.publicKey.exponent) };
+      const publicKey = publicKeyOf(b.publicKey);
       const issued = await mapped(
         issueSdCertificate(
           deps,
@@ -256,9 +309,41 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
     },
   );
 
+  app.post<{ Params: { caId: string }; Body: OceIssueBody }>(
+    '/v1/cas/:caId/oce-certificates',
+    {
+      preHandler: caOwner,
+      config: { idempotent: true },
+      schema: {
+        summary: 'Certify an Off-Card Entity public key (CERT.OCE.ECKA for SCP11a/c, CERT.OCE.AUT for SCP10)',
+        tags: ['certificates'],
+        params: caIdParams,
+        body: oceIssueBody,
+        response: { 201: oceCertificateView },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const issued = await mapped(
+        issueOceCertificate(
+          deps,
+          request.params.caId.toUpperCase(),
+          {
+            publicKey: publicKeyOf(b.publicKey),
+            ...(b.scheme === undefined ? {} : { scheme: b.scheme }),
+            ...(b.subjectId === undefined ? {} : { subjectId: fromHex(b.subjectId) }),
+            ...(b.validityDays === undefined ? {} : { validityDays: b.validityDays }),
+          },
+          callerOf(request),
+        ),
+      );
+      return reply.code(201).header('location', `/v1/certificates/${issued.serial}`).send(certificateViewOf(issued));
+    },
+  );
+
   app.get<{ Params: { serial: string } }>(
     '/v1/certificates/:serial',
-    { preHandler: certificateOwnerOrOperator, schema: { summary: 'An issued certificate', tags: ['certificates'], params: serialParams, response: { 200: certificateView } } },
+    { preHandler: certificateOwnerOrOperator, schema: { summary: 'An issued certificate (SD or OCE)', tags: ['certificates'], params: serialParams, response: { 200: anyCertificateView } } },
     async (request) => {
       const cert = await getCertificate(deps.db, request.params.serial);
       if (cert === undefined) throw caProblem(new CaError('UNKNOWN_CERTIFICATE', `no certificate with serial ${request.params.serial}`));
@@ -270,7 +355,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
     '/v1/certificates/:serial/revocation',
     {
       preHandler: certificateOwnerOrOperator,
-      schema: { summary: 'Revoke a certificate', tags: ['certificates'], params: serialParams, body: revocationBody, response: { 200: certificateView } },
+      schema: { summary: 'Revoke a certificate (SD or OCE)', tags: ['certificates'], params: serialParams, body: revocationBody, response: { 200: anyCertificateView } },
     },
     async (request) => certificateViewOf(await mapped(revoke(deps, request.params.serial, request.body.reason, callerOf(request)))),
   );

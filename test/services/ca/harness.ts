@@ -67,6 +67,8 @@ export async function makeCaHarness(db: Database, options: { now?: () => Date } 
       return {
         cas: await db.query('SELECT * FROM cas ORDER BY ca_id'),
         certificates: await db.query('SELECT * FROM ca_certificates ORDER BY serial'),
+        oceCertificates: await db.query('SELECT * FROM ca_oce_certificates ORDER BY serial'),
+        serials: await db.query('SELECT * FROM ca_serials ORDER BY serial'),
         audit: await db.query('SELECT seq, action, subject, details_json FROM audit_log ORDER BY seq'),
       };
     },
