@@ -204,3 +204,17 @@ export {
   type SelectRequest,
 } from './select.ts';
 export { send, sendAll, buildCreateSecurityDomain, getStatus, listRegistry, createSecurityDomain, installApplication, extradite, deleteObject, deleteKey, setApplicationLock, setCardLifeCycle, putKeySet, storeData, beginPersonalization, getData, type CreateDomainRequest, type KeySetToPut } from './client.ts';
+export {
+  INS_GENERATE_KEY_PAIR,
+  TAG_CERTIFICATE_STORE,
+  TAG_KEY_REFERENCE_TEMPLATE,
+  buildGenerateEcKeyPair,
+  parseGeneratedEcPublicKey,
+  buildGenerateRsaKeyPair,
+  parseGeneratedRsaPublicKey,
+  buildPutEcTrustAnchor,
+  buildPutRsaTrustPoint,
+  buildStoreCertificates,
+  buildGetCertificates,
+  parseCertificateStore,
+} from './asymmetric-keys.ts';

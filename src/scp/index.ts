@@ -26,6 +26,12 @@
  *    wrapResponse(plain), decryptKeyData(enc), decryptSensitiveData(enc), abort() }`. A failed unwrap aborts the
  *    session; later commands throw 'NOT_AUTHENTICATED' with sw 6982 (GPCS §10 protocol rules).
  *
+ * ASYMMETRIC SESSIONS (asymmetric-session.ts) — SELECT + handshake in as few scripts as the protocol allows:
+ *  - `openScp11Session(transport, { sdAid, variant '11a'|'11c', level, sdKey, caKloc, oceCertificates, ocePrivateKey,
+ *    curve, card: { publicKey } | { trustAnchor }, random?, deferAuthentication? (11c), today?, observer? })`
+ *  - `openScp10Session(transport, { sdAid, i 1|2, level, oceCertificates, ocePrivateKey, oceId,
+ *    card: { publicKey, id } | { trustPoint }, random?, observer? })` → `SecureSession`.
+ *
  * SHARED
  *  - `StaticKeys { enc, mac, dek }`, `staticKeys()`; `SecureChannelError { code, sw? }`, `SW`;
  *    security levels `C_MAC` 01, `C_DECRYPTION` 02, `R_MAC` 10, `R_ENCRYPTION` 20, `SecurityLevel.*`,
@@ -60,4 +66,5 @@ export { openSecureChannel, type OpenSecureChannelOptions, type Transmit } from 
 export { logicalChannelOf, claForChannel, hasSecureMessaging } from './messaging.ts';
 export * as scp02 from './scp02/index.ts';
 export * as scp03 from './scp03/index.ts';
-export { SecureSession, type SecureSessionOptions, type SessionObserver } from './secure-session.ts';
+export { SecureSession, type SecureSessionOptions, type SessionObserver, type PendingAuthentication } from './secure-session.ts';
+export { openScp11Session, openScp10Session, type Scp11SessionOptions, type Scp10SessionOptions } from './asymmetric-session.ts';

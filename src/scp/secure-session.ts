@@ -8,6 +8,8 @@
  * scripts (OTA, terminals) the SELECT travels with the INITIALIZE UPDATE, and with `deferAuthentication`
  * the EXTERNAL AUTHENTICATE travels with the first commands of the session (`transmitBatch`): the channel
  * is open on the card only when that first batch has run, and a refused EXTERNAL AUTHENTICATE fails it.
+ * Other openers (SCP11c, asymmetric-session.ts) defer several commands the same way with a
+ * `PendingAuthentication`: commands sent ahead of the first batch and the check of their responses.
  */
 import { transmitScript, type CardChannel } from '../apdu/channel.ts';
 import { encodeCommand } from '../apdu/command.ts';
@@ -33,23 +35,49 @@ export interface SecureSessionOptions extends OpenSecureChannelOptions {
   readonly deferAuthentication?: boolean;
 }
 
+/**
+ * Commands that complete the opening of the channel on the card, sent (as they are) ahead of the first batch,
+ * and the check of their responses: `check` gets the responses of those the card executed (fewer when the
+ * script stopped) and throws when they do not complete the authentication; the session is then failed.
+ */
+export interface PendingAuthentication {
+  readonly commands: readonly Uint8Array[];
+  check(responses: readonly Uint8Array[]): void;
+}
+
 function swOf(r: Uint8Array): number {
   return r.length < 2 ? 0 : (r[r.length - 2]! << 8) | r[r.length - 1]!;
+}
+
+/** A deferred EXTERNAL AUTHENTICATE: one command that must be answered 9000. */
+function externalAuthenticate(command: Uint8Array): PendingAuthentication {
+  return {
+    commands: [command],
+    check(responses) {
+      const sw = swOf(responses[0] ?? new Uint8Array(0));
+      if (sw !== 0x9000) throw new SecureChannelError('BAD_STATUS', 'EXTERNAL AUTHENTICATE refused', sw);
+    },
+  };
 }
 
 export class SecureSession implements CardChannel {
   readonly channel: HostSecureChannel;
   readonly #transport: CardChannel;
   readonly #observer: SessionObserver;
-  /** EXTERNAL AUTHENTICATE still to be sent (deferred authentication). */
-  #pendingAuthentication: Uint8Array | undefined;
+  /** EXTERNAL AUTHENTICATE (or another opener's commands) still to be sent (deferred authentication). */
+  #pendingAuthentication: PendingAuthentication | undefined;
   #broken = false;
 
-  constructor(transport: CardChannel, channel: HostSecureChannel, observer: SessionObserver = {}, pendingAuthentication?: Uint8Array) {
+  constructor(transport: CardChannel, channel: HostSecureChannel, observer: SessionObserver = {}, pendingAuthentication?: Uint8Array | PendingAuthentication) {
     this.#transport = transport;
     this.channel = channel;
     this.#observer = observer;
-    this.#pendingAuthentication = pendingAuthentication;
+    this.#pendingAuthentication = pendingAuthentication instanceof Uint8Array ? externalAuthenticate(pendingAuthentication) : pendingAuthentication;
+  }
+
+  /** True while commands that open the channel on the card wait for the first batch. */
+  get authenticationPending(): boolean {
+    return this.#pendingAuthentication !== undefined;
   }
 
   /** SELECT the SD (when given) and authenticate; throws `ApduError`/`SecureChannelError` with the card's SW. */
@@ -97,7 +125,8 @@ export class SecureSession implements CardChannel {
     if (this.#broken) throw new SecureChannelError('NOT_AUTHENTICATED', 'the secure session ended with a failed script');
     const auth = this.#pendingAuthentication;
     this.#pendingAuthentication = undefined;
-    const wrapped: Uint8Array[] = auth === undefined ? [] : [auth];
+    const ahead = auth?.commands ?? [];
+    const wrapped: Uint8Array[] = [...ahead];
     for (const p of plainCommands) wrapped.push(this.channel.wrapCommand(p));
     let responses: Uint8Array[];
     try {
@@ -108,15 +137,18 @@ export class SecureSession implements CardChannel {
     }
     const o = this.#observer;
     if (auth !== undefined) {
-      const r = responses.shift();
-      o.wireCommand?.(auth);
-      if (r !== undefined) o.wireResponse?.(r);
-      const sw = swOf(r ?? new Uint8Array(0));
-      if (sw !== 0x9000) {
+      const rs = responses.splice(0, ahead.length);
+      ahead.forEach((c, n) => {
+        o.wireCommand?.(c);
+        if (rs[n] !== undefined) o.wireResponse?.(rs[n]);
+      });
+      try {
+        auth.check(rs);
+      } catch (e) {
         this.#fail();
-        throw new SecureChannelError('BAD_STATUS', 'EXTERNAL AUTHENTICATE refused', sw);
+        throw e;
       }
-      wrapped.shift();
+      wrapped.splice(0, ahead.length);
     }
     // Traced in pairs, in order; commands after a script stopped are traced as sent, without an answer.
     const plain: Uint8Array[] = [];

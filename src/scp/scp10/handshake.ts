@@ -28,9 +28,9 @@ import { SecureChannelError } from '../errors.ts';
 import { encodeTlv } from '../../core/tlv.ts';
 import { scp10HostChannel, type Scp10HostChannel } from './channel.ts';
 import { verifyCertificate, type Scp10Certificate, type TrustedKey } from './certificate.ts';
-import { agreedKeys, defaultCrts, encodeCrt, encodeSessionData, levelServed, transportedKeys, type SessionData } from './keys.ts';
+import { agreedKeys, CRT_CCT, CRT_CT, defaultCrts, encodeCrt, encodeSessionData, KeyUsage, levelServed, transportedKeys, type Crt, type SessionData } from './keys.ts';
 import { encryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
-import { Scp10SecureMessaging } from './wrap.ts';
+import { LEVEL_R_MAC, Scp10SecureMessaging } from './wrap.ts';
 
 export const OPTION_KEY_AGREEMENT = 0x01;
 export const OPTION_KEY_TRANSPORT = 0x02;
@@ -75,9 +75,27 @@ export interface Scp10HostParams {
   readonly level: number;
   readonly oceId: Uint8Array;
   readonly ocePrivateKey: KeyObject;
-  /** From the verified CERT.SD.AUT. */
-  readonly card: Scp10Certificate;
+  /** PK.SD.AUT and the card id: from the verified CERT.SD.AUT (a `Scp10Certificate` fits), or received out of band. */
+  readonly card: { readonly subjectId: Uint8Array; readonly publicKey: KeyObject };
   readonly random: RandomSource;
+  /**
+   * Propose C-MAC and R-MAC under separate keys (two 'B4' CRTs, usage '10' and '20') when the level has R-MAC.
+   * With one MAC key for both, its single ICV counter advances on every response, so a command cannot be
+   * wrapped before the previous response was checked; with two, a script of several commands can be wrapped
+   * ahead (SecureSession.transmitBatch). RSA-1024 key transport still fits (115 of 117 bytes).
+   */
+  readonly separateMacKeys?: boolean;
+}
+
+/** One MAC key per direction, one ENC key, one DEK (with keys and counters for key transport). */
+function separateMacCrts(random: RandomSource, withKeys: boolean): Crt[] {
+  const k = (c: Crt): Crt => (withKeys ? { ...c, key: random(16), ...(c.tag === CRT_CCT ? { counter: random(8) } : {}) } : c);
+  return [
+    k({ tag: CRT_CCT, usage: KeyUsage.COMMANDS }),
+    k({ tag: CRT_CCT, usage: KeyUsage.RESPONSES }),
+    k({ tag: CRT_CT, usage: KeyUsage.BOTH }),
+    k({ tag: CRT_CT, usage: KeyUsage.SENSITIVE_BOTH }),
+  ];
 }
 
 export interface Scp10HostInitiation {
@@ -94,7 +112,9 @@ export function beginInitiation(params: Scp10HostParams): Scp10HostInitiation {
   assertBytes(params.oceId, 8, 'oceId');
   const transport = params.i === OPTION_KEY_TRANSPORT;
   if (!transport && params.i !== OPTION_KEY_AGREEMENT) throw new RangeError(`SCP10 i=${params.i} is not supported`);
-  const session: SessionData = { level: params.level, crts: defaultCrts(params.random, transport) };
+  assertBytes(params.card.subjectId, 8, 'card.subjectId');
+  const separate = params.separateMacKeys === true && (params.level & LEVEL_R_MAC) !== 0;
+  const session: SessionData = { level: params.level, crts: separate ? separateMacCrts(params.random, transport) : defaultCrts(params.random, transport) };
   if (!levelServed(session)) throw new RangeError(`security level ${params.level.toString(16)} is not an SCP10 level (bits 01 02 10 20)`);
   const decipherCommand = transport
     ? encodeCommand({ cla: 0x00, ins: 0x2a, p1: 0x80, p2: 0x84, data: encryptPkcs1(params.card.publicKey, encodeSessionData(session)), ...(modulusLength(params.card.publicKey) > 255 ? { extended: true } : {}) })
