@@ -28,6 +28,10 @@ import { terminalCardAccess, terminalRelay, type TerminalRelay } from './relay/i
 import { takeOverSsd } from './take-over-run.ts';
 import type { ScopedIssuerClient } from './routes/ssds.ts';
 import { PROVIDER_MIGRATIONS } from './schema.ts';
+import { caClient } from '../ca/client.ts';
+import { httpCaPort } from './asymmetric/ca-port.ts';
+import { ASYMMETRIC_SSD, runAsymmetricSsd, type AsymmetricPorts, type AsymmetricSsdData } from './asymmetric/flow.ts';
+import type { CaPort, ProviderCas } from './asymmetric/ports.ts';
 
 export interface ProviderServiceOptions {
   /** The CN of this platform's certificate = its provider id at the issuer (default `provider`). */
@@ -51,6 +55,10 @@ export interface ProviderServiceOptions {
    * and `issuerPeers` (default `issuer`) may relay APDUs to a terminal's card while a request is open.
    */
   readonly terminals?: false | { readonly allow?: readonly string[]; readonly issuerPeers?: readonly string[] };
+  /** The provider's certificate authorities at the CA service (asymmetric SSDs need them). */
+  readonly cas?: ProviderCas;
+  /** Default: the CA service of `config.services.ca` over mutual TLS. */
+  readonly ca?: CaPort;
 }
 
 export interface ProviderService {
@@ -98,7 +106,13 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       ...(options.random !== undefined ? { random: options.random } : {}),
     };
     const locks = new KeyedLock();
+    const asymmetric: AsymmetricPorts = {
+      issuer: 'requestAsymmetricSsd' in issuer ? (issuer as IssuerHttpClient) : noAsymmetricIssuer,
+      ca: options.ca ?? httpCaPort(caClient(new PlatformClient({ baseUrl: serviceUrl(config, 'ca', 'https'), agent }))),
+      cas: options.cas ?? {},
+    };
     const built = await buildProviderApp({
+      asymmetric,
       deps,
       idempotency: storage.idempotency,
       issuer,
@@ -131,7 +145,7 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
     const url = `https://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`;
     const log = app.log;
     const resumed = (async () => {
-      await resumeProviderFlows(deps, issuer, locks);
+      await resumeProviderFlows(deps, issuer, locks, asymmetric);
       await built.campaigns.resumeAll();
     })().catch((e: unknown) => log.error({ err: e }, 'resuming flows failed'));
     const sweep = (at?: Date) => sweepExpiredKeys(deps, built.campaigns, at);
@@ -164,7 +178,19 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
 }
 
 /** Run every take-over and rotation flow that was running when the service stopped. */
-export async function resumeProviderFlows(deps: FlowDeps, issuer: ScopedIssuerClient, locks: KeyedLock): Promise<void> {
+/** An issuer client that cannot ask for asymmetric SSDs (a test double given as `options.issuer`). */
+const noAsymmetricIssuer: AsymmetricPorts['issuer'] = {
+  requestAsymmetricSsd: async () => {
+    throw new CardAccessError('NO_ROUTE', 'this provider has no issuer client for asymmetric SSDs');
+  },
+};
+
+export async function resumeProviderFlows(deps: FlowDeps, issuer: ScopedIssuerClient, locks: KeyedLock, asymmetric?: AsymmetricPorts): Promise<void> {
+  if (asymmetric !== undefined) {
+    for (const flow of await deps.flows.unfinished<AsymmetricSsdData>(ASYMMETRIC_SSD)) {
+      await locks.run(`${flow.data.cardId}/${flow.data.aid}`, () => runAsymmetricSsd(deps, asymmetric, flow)).catch(() => undefined);
+    }
+  }
   for (const flow of await deps.flows.unfinished<TakeOverData>(TAKE_OVER)) {
     const client = issuer.withScope ? issuer.withScope(flow.id) : issuer;
     await locks.run(`${flow.data.cardId}/${flow.data.aid}`, () => runTakeOver(deps, client, flow)).catch(() => undefined);

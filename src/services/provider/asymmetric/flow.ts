@@ -173,7 +173,8 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
         }
         case 'request': {
           const trustPoint = await ports.ca.trustPoint(d.caId);
-          const info = await ports.issuer.requestAsymmetricSsd({
+          const issuer = ports.issuer.withScope ? ports.issuer.withScope(flow.id) : ports.issuer;
+          const info = await issuer.requestAsymmetricSsd({
             cardId: d.cardId,
             aid: d.aid,
             privileges: d.privileges,

@@ -39,6 +39,8 @@ export interface AsymmetricIssuerPort {
     trustPoint: TrustPointKey;
     modulusBits?: 1024 | 2048;
   }): Promise<AsymmetricSdInfo>;
+  /** The same client with idempotency keys scoped to one flow (so an abandoned flow's refusal is not replayed). */
+  withScope?(scope: string): AsymmetricIssuerPort;
 }
 
 export function caKindOf(variant: AsymmetricVariant): CaKindOf {

@@ -32,8 +32,9 @@ const body = {
 
 const answer = {
   type: 'object',
-  required: ['cardId', 'aid', 'variant', 'state', 'kvn', 'kid', 'serial', 'instanceAid', 'flowId'],
+  required: ['cardId', 'aid', 'variant', 'state', 'kvn', 'kid', 'caId', 'serial', 'instanceAid', 'flowId'],
   properties: {
+    caId: { type: 'string', description: "the provider's CA that certified the SSD's key pair" },
     cardId: { type: 'string' },
     aid: { type: 'string' },
     variant: { type: 'string' },
@@ -120,7 +121,7 @@ export async function asymmetricSsdRoutes(
       );
       const d = flow.data;
       const state = (await deps.db.query<{ state: string }>('SELECT state FROM ssds WHERE card_id = $1 AND aid = $2', [d.cardId, d.aid]))[0]?.state ?? 'unknown';
-      return reply.code(201).send({ cardId: d.cardId, aid: d.aid, variant: d.variant, state, kvn: PROVIDER_SD_KVN, kid: sdKid(d.variant), serial: d.serial ?? '', instanceAid: d.instanceAid, flowId: flow.id });
+      return reply.code(201).send({ cardId: d.cardId, aid: d.aid, variant: d.variant, state, kvn: PROVIDER_SD_KVN, kid: sdKid(d.variant), caId: d.caId, serial: d.serial ?? '', instanceAid: d.instanceAid, flowId: flow.id });
     },
   );
 }
