@@ -6,6 +6,7 @@
  */
 import type { CardSecureChannel, PendingExternalAuthenticate } from '../scp/channel.ts';
 import type { Scp11Card } from '../scp/scp11/index.ts';
+import type { Scp10CardHandshake } from '../scp/scp10/index.ts';
 import type { LoadReassembly } from '../gp/index.ts';
 import { SW, SwError } from './errors.ts';
 
@@ -81,6 +82,8 @@ export interface ChannelState {
   anonymous: boolean;
   /** SCP11 card-side state of the selected SD (PSO chain, PK.OCE.ECKA), rebuilt when its keys change. */
   scp11: { readonly fingerprint: string; readonly card: Scp11Card } | undefined;
+  /** SCP10 card-side handshake of the selected SD (MSE, PSO, challenges), rebuilt when its RSA keys change. */
+  scp10: { readonly fingerprint: string; readonly card: Scp10CardHandshake } | undefined;
   personalization: PersonalizationSession | undefined;
   storeData: StoreDataSession | undefined;
   load: LoadSession | undefined;
@@ -98,6 +101,7 @@ function fresh(selected: string | undefined): ChannelState {
     pendingAuth: undefined,
     anonymous: false,
     scp11: undefined,
+    scp10: undefined,
     personalization: undefined,
     storeData: undefined,
     load: undefined,
@@ -114,6 +118,7 @@ export function clearSelectionState(ch: ChannelState): void {
   ch.pendingAuth = undefined;
   ch.anonymous = false;
   ch.scp11 = undefined;
+  ch.scp10 = undefined;
   ch.personalization = undefined;
   ch.storeData = undefined;
   ch.load = undefined;

@@ -8,6 +8,9 @@
  */
 import { CARD_STATE_VERSION, KEY_LOG_MAX, type AppRecord, type CardState, type ElfRecord, type KeyEvent, type KeyRecord, type SdRecord, type SdScp } from './state.ts';
 import { ECC_PRIVATE, ECC_PUBLIC, eccValueLength } from './sd/ec-keys.ts';
+import { isValidExponent, isValidModulus, privateKeyBits, RSA_PRIVATE, RSA_PUBLIC } from './sd/rsa-keys.ts';
+import { fromHex } from '../core/bytes.ts';
+import { parseTlv } from '../core/tlv.ts';
 import { CardStateError } from './errors.ts';
 
 export const STATE_FORMAT = 'opentsm-card-state';
@@ -85,14 +88,31 @@ function plainJson(v: Json, path: string, depth = 0): void {
   fail(path, 'not JSON data');
 }
 
+/** RSA key records (sd/rsa-keys.ts): 'A1' modulus + exponent, 'A2' PKCS#8 DER of a 1024/2048-bit key. */
+function rsaKey(o: Record<string, Json>, type: number, path: string): Pick<KeyRecord, 'value' | 'exponent'> {
+  if (o['param'] !== undefined) fail(`${path}.param`, 'param belongs to ECC keys');
+  if (type === RSA_PUBLIC) {
+    const value = hex(o['value'], `${path}.value`, [128, 256]);
+    const exponent = hex(o['exponent'], `${path}.exponent`, { min: 1, max: 4 });
+    if (!isValidModulus(fromHex(value))) fail(`${path}.value`, 'not a 1024- or 2048-bit modulus');
+    if (!isValidExponent(fromHex(exponent))) fail(`${path}.exponent`, 'not an odd public exponent');
+    return { value, exponent };
+  }
+  if (o['exponent'] !== undefined) fail(`${path}.exponent`, "exponent belongs to 'A1' keys");
+  const value = hex(o['value'], `${path}.value`, { min: 64, max: 2048 });
+  if (privateKeyBits(fromHex(value)) === undefined) fail(`${path}.value`, 'not a PKCS#8 RSA-1024/2048 private key');
+  return { value };
+}
+
 function key(v: Json, path: string): KeyRecord {
   const o = obj(v, path);
-  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access', 'param', 'certificate'], path);
+  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access', 'param', 'certificate', 'exponent'], path);
   const type = int(o['type'], 0, 0xff, `${path}.type`);
-  if (type !== 0x80 && type !== 0x88 && type !== ECC_PUBLIC && type !== ECC_PRIVATE) {
-    fail(`${path}.type`, 'only DES (80), AES (88) and ECC (B0, B1) keys are supported');
+  if (type !== 0x80 && type !== 0x88 && type !== ECC_PUBLIC && type !== ECC_PRIVATE && type !== RSA_PUBLIC && type !== RSA_PRIVATE) {
+    fail(`${path}.type`, 'only DES (80), AES (88), ECC (B0, B1) and RSA (A1, A2) keys are supported');
   }
   const ecc = type === ECC_PUBLIC || type === ECC_PRIVATE;
+  const rsa = type === RSA_PUBLIC || type === RSA_PRIVATE;
   let lengths: number[] = type === 0x80 ? [16, 24] : [16, 24, 32];
   let param: number | undefined;
   if (ecc) {
@@ -100,19 +120,29 @@ function key(v: Json, path: string): KeyRecord {
     const n = eccValueLength(type, param);
     if (n === undefined) fail(`${path}.param`, 'unknown key parameter reference');
     lengths = [n];
-  } else if (o['param'] !== undefined || o['certificate'] !== undefined) {
-    fail(path, 'param and certificate belong to ECC keys');
+  } else if (!rsa && (o['param'] !== undefined || o['certificate'] !== undefined)) {
+    fail(path, 'param and certificate belong to ECC and RSA keys');
   }
+  if (!rsa && o['exponent'] !== undefined) fail(`${path}.exponent`, "exponent belongs to 'A1' keys");
   const k: KeyRecord = {
     kvn: int(o['kvn'], 1, 0xff, `${path}.kvn`),
     kid: int(o['kid'], 0, 0x7f, `${path}.kid`),
     type,
-    value: hex(o['value'], `${path}.value`, lengths),
+    ...(rsa ? rsaKey(o, type, path) : { value: hex(o['value'], `${path}.value`, lengths) }),
   };
   if (param !== undefined) k.param = param;
   if (o['certificate'] !== undefined) {
-    if (type !== ECC_PRIVATE) fail(`${path}.certificate`, 'only an SK.SD.ECKA holds a certificate');
+    if (type !== ECC_PRIVATE && type !== RSA_PRIVATE) fail(`${path}.certificate`, 'only an SK.SD.ECKA or SK.SD.AUT holds a certificate');
     k.certificate = hex(o['certificate'], `${path}.certificate`, { min: 1, max: 4096 });
+    if (type === RSA_PRIVATE) {
+      let tag = 0;
+      try {
+        tag = parseTlv(fromHex(k.certificate)).tag;
+      } catch {
+        tag = 0;
+      }
+      if (tag !== 0x7f21) fail(`${path}.certificate`, "expected one '7F21' certificate");
+    }
   }
   if (o['usage'] !== undefined) k.usage = int(o['usage'], 0, 0xff, `${path}.usage`);
   if (o['access'] !== undefined) k.access = int(o['access'], 0, 0xff, `${path}.access`);
@@ -123,7 +153,7 @@ function securityDomain(v: Json, path: string): SdRecord {
   const o = obj(v, path);
   onlyKeys(o, ['scp', 'i', 'keys', 'sequenceCounters', 'data', 'keyLog'], path);
   const scp = int(o['scp'], 2, 0x11, `${path}.scp`) as SdScp;
-  if (scp !== 2 && scp !== 3 && scp !== 0x11) fail(`${path}.scp`, 'expected 2, 3 or 17 (SCP11)');
+  if (scp !== 2 && scp !== 3 && scp !== 0x10 && scp !== 0x11) fail(`${path}.scp`, 'expected 2, 3, 16 (SCP10) or 17 (SCP11)');
   const keys = arr(o['keys'], `${path}.keys`, 512).map((k, n) => key(k, `${path}.keys[${n}]`));
   const seen = new Set<string>();
   for (const k of keys) {
@@ -141,25 +171,30 @@ function securityDomain(v: Json, path: string): SdRecord {
     if (!/^(?:[0-9A-F]{2}){1,3}$/.test(k)) fail(`${path}.data`, `bad tag ${JSON.stringify(k)}`);
     data[k] = hex(d, `${path}.data.${k}`, { min: 0, max: 4096 });
   }
-  const out: SdRecord = { scp, i: int(o['i'], 0, 0xff, `${path}.i`), keys, sequenceCounters: counters, data };
+  const i = int(o['i'], 0, 0xff, `${path}.i`);
+  if (scp === 0x10 && i !== 0x01 && i !== 0x02) fail(`${path}.i`, "SCP10 'i' must be 01 or 02");
+  const out: SdRecord = { scp, i, keys, sequenceCounters: counters, data };
   if (o['keyLog'] !== undefined) out.keyLog = arr(o['keyLog'], `${path}.keyLog`, KEY_LOG_MAX).map((e, n) => keyEvent(e, `${path}.keyLog[${n}]`));
   return out;
 }
 
 function keyEvent(v: Json, path: string): KeyEvent {
   const o = obj(v, path);
-  onlyKeys(o, ['event', 'kvn', 'kid', 'param', 'publicKey'], path);
+  onlyKeys(o, ['event', 'kvn', 'kid', 'param', 'publicKey', 'exponent'], path);
   if (o['event'] !== 'generate') fail(`${path}.event`, "expected 'generate'");
+  const head = { event: 'generate' as const, kvn: int(o['kvn'], 1, 0x7f, `${path}.kvn`), kid: int(o['kid'], 0, 0x7f, `${path}.kid`) };
+  if (o['exponent'] !== undefined) {
+    // RSA: modulus and exponent, no curve.
+    if (o['param'] !== undefined) fail(`${path}.param`, 'an RSA key event has no curve');
+    const publicKey = hex(o['publicKey'], `${path}.publicKey`, [128, 256]);
+    const exponent = hex(o['exponent'], `${path}.exponent`, { min: 1, max: 4 });
+    if (!isValidModulus(fromHex(publicKey)) || !isValidExponent(fromHex(exponent))) fail(`${path}.publicKey`, 'not an RSA public key');
+    return { ...head, publicKey, exponent };
+  }
   const param = int(o['param'], 0, 0xff, `${path}.param`);
   const n = eccValueLength(ECC_PUBLIC, param);
   if (n === undefined) fail(`${path}.param`, 'unknown key parameter reference');
-  return {
-    event: 'generate',
-    kvn: int(o['kvn'], 1, 0x7f, `${path}.kvn`),
-    kid: int(o['kid'], 0, 0x7f, `${path}.kid`),
-    param,
-    publicKey: hex(o['publicKey'], `${path}.publicKey`, [n]),
-  };
+  return { ...head, param, publicKey: hex(o['publicKey'], `${path}.publicKey`, [n]) };
 }
 
 function app(v: Json, path: string): AppRecord {

@@ -18,14 +18,24 @@ export interface KeyRecord {
   kid: number;
   /**
    * Key type (Table 11-16): 0x80 DES, 0x88 AES; 0xB0 ECC public key (a trust anchor such as PK.CA-KLOC.ECDSA,
-   * set by PUT KEY), 0xB1 ECC private key (SK.SD.ECKA, generated on card; it never leaves the card).
+   * set by PUT KEY), 0xB1 ECC private key (SK.SD.ECKA, generated on card; it never leaves the card);
+   * 0xA1 RSA public key (PK.TP_EX.AUT, set by PUT KEY), 0xA2 RSA private key (SK.SD.AUT, generated on card;
+   * it never leaves the card) — see sd/rsa-keys.ts.
    */
   type: number;
-  /** Key value, hex: the secret key, the uncompressed public point (B0) or the private scalar (B1). */
+  /**
+   * Key value, hex: the secret key, the uncompressed public point (B0), the private scalar (B1), the RSA
+   * modulus (A1) or the RSA private key as PKCS#8 DER (A2).
+   */
   value: string;
+  /** RSA public exponent of an 'A1' key, hex. */
+  exponent?: string;
   /** ECC key parameter reference ('F0', Amendment F: 00 P-256, 01 P-384, 02 P-521, 03 brainpoolP256r1, 05 brainpoolP384r1). */
   param?: number;
-  /** Certificate chain of an SK.SD.ECKA (value of 'BF21': CERT.SD.ECKA last), hex, set by STORE DATA. */
+  /**
+   * Certificate chain of an SK.SD.ECKA (value of 'BF21': CERT.SD.ECKA last), or the CERT.SD.AUT ('7F21' TLV)
+   * of an SK.SD.AUT, hex, set by STORE DATA.
+   */
   certificate?: string;
   /** Key usage qualifier (Table 11-17), when loaded with the extended format. */
   usage?: number;
@@ -33,25 +43,31 @@ export interface KeyRecord {
   access?: number;
 }
 
-/** An audited key event of a Security Domain (on-card key generation); only public data. */
+/**
+ * An audited key event of a Security Domain (on-card key generation); only public data. ECC events carry
+ * `param`, RSA events `exponent` (never both).
+ */
 export interface KeyEvent {
   event: 'generate';
   kvn: number;
   kid: number;
-  /** Key parameter reference of the curve. */
-  param: number;
-  /** The generated public key (uncompressed point), hex. */
+  /** Key parameter reference of the curve (ECC). */
+  param?: number;
+  /** The generated public key: uncompressed point (ECC) or modulus (RSA), hex. */
   publicKey: string;
+  /** Public exponent (RSA), hex. */
+  exponent?: string;
 }
 
-/** Secure channel protocol identifiers an SD of the simulator can run (GPCS Table 11-40 '81'): 02, 03, 11. */
-export type SdScp = 2 | 3 | 0x11;
+/** Secure channel protocol identifiers an SD of the simulator can run (GPCS Table 11-40 '81'): 02, 03, 10, 11. */
+export type SdScp = 2 | 3 | 0x10 | 0x11;
 
 /** Security Domain data (§7.4) kept with its registry entry. */
 export interface SdRecord {
   /**
-   * Secure channel protocol of this SD: 2, 3 or 0x11 (SCP11, Amendment F). An SCP11 SD also answers SCP03
-   * with a symmetric key set (its initial key set 'FF'), until its first SCP11a/c session removes that set.
+   * Secure channel protocol of this SD: 2, 3, 0x10 (SCP10, GPCS 2.2.1 Appendix F) or 0x11 (SCP11, Amendment F).
+   * An SCP10 or SCP11 SD also answers SCP03 with a symmetric key set (its initial key set 'FF'), until its
+   * first SCP10 / SCP11a/c session removes that set.
    */
   scp: SdScp;
   /** The protocol's "i" parameter. */

@@ -21,6 +21,7 @@ import { load } from './load.ts';
 import { putKey } from './put-key.ts';
 import { generateKey, INS_GENERATE_KEY } from './generate-key.ts';
 import { authenticate, performSecurityOperation } from './scp11.ts';
+import { SCP10_INS, scp10Command } from './scp10.ts';
 import { externalAuthenticate, initializeUpdate } from './secure-channel.ts';
 import { setStatus } from './set-status.ts';
 import { storeData } from './store-data.ts';
@@ -65,14 +66,21 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
     if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return initializeUpdate(ctx0, raw);
   }
-  if (outer.ins === 0x82 && (base.channel.pendingAuth !== undefined || sd.securityDomain!.scp !== 0x11)) {
+  const scp = sd.securityDomain!.scp;
+  if (outer.ins === 0x82 && (base.channel.pendingAuth !== undefined || (scp !== 0x11 && scp !== 0x10))) {
     if (!base.cla.proprietary) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return externalAuthenticate(ctx0, raw);
   }
-  if (SCP11_INS.has(outer.ins) && sd.securityDomain!.scp === 0x11) {
+  if (SCP11_INS.has(outer.ins) && scp === 0x11) {
     base.channel.pendingAuth = undefined;
     if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return outer.ins === 0x2a ? performSecurityOperation(ctx0, raw) : authenticate(ctx0, raw);
+  }
+  // SCP10 initiation (GPCS 2.2.1 F.4): interindustry class without secure messaging.
+  if (SCP10_INS.has(outer.ins) && scp === 0x10) {
+    base.channel.pendingAuth = undefined;
+    if (base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
+    return scp10Command(ctx0, raw);
   }
   // EXTERNAL AUTHENTICATE must be the command right after INITIALIZE UPDATE (SCP02 E.5.2, SCP03 Amd D
   // §7.1.2): any other command in between abandons the half-open handshake.

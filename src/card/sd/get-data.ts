@@ -3,7 +3,9 @@
  * Key Information Template 'E0', CPLC '9F7F' (ISD), sequence counter 'C1' (SCP02, SCP03 pseudo-random),
  * current security level 'D3', list of applications '2F00' (with tag list '5C 00'), SD Manager URL '5F50',
  * Card Capability Information '67' (once stored),
- * and — for UICC / eSE use — ICCID '5A' and EID 'BF3E' { '5A' } (ISD).
+ * and — for UICC / eSE use — ICCID '5A' and EID 'BF3E' { '5A' } (ISD). An SCP10 SD answers GET DATA '7F21'
+ * (GPCS 2.2.1 F.4.3) with its CERT.SD.AUT — 6A88 until one is stored; the host then uses PK.SD.AUT as received
+ * from GENERATE KEY PAIR.
  *
  * With a GlobalPlatform class the response is the whole TLV; with an ISO class only its value (§11.3.3.1).
  * Unknown or absent objects: 6A88.
@@ -17,7 +19,9 @@ import { canSee } from '../registry.ts';
 import { cardData } from './fci.ts';
 import { keyInformationTemplate } from './keys.ts';
 import { certificateChainOf } from './scp11.ts';
-import { defaultSequenceCounter, SCP11_SD_SCP03_I } from './secure-channel.ts';
+import { RSA_PRIVATE } from './rsa-keys.ts';
+import { sdCertificateOf } from './scp10.ts';
+import { defaultSequenceCounter, symmetricI } from './secure-channel.ts';
 
 function counterBytes(scp: 2 | 3, n: number): Uint8Array {
   return scp === 2 ? Uint8Array.of((n >> 8) & 0xff, n & 0xff) : Uint8Array.of((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
@@ -44,13 +48,15 @@ function dataObject(ctx: SdCommandContext, tag: number): Uint8Array | undefined 
       return isIsd ? encodeTlv(0x9f7f, fromHex(ctx.state.cplc)) : undefined;
     case 0xc1: {
       const scp = sd.scp === 2 ? 2 : 3;
-      const i = sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
+      const i = symmetricI(sd);
       if (scp === 3 && (i & 0x10) === 0) return undefined;
       const n = defaultSequenceCounter(sd);
       return n === undefined ? undefined : encodeTlv(0xc1, counterBytes(scp, n));
     }
     case 0xd3:
       return encodeTlv(0xd3, Uint8Array.of(ctx.session ? ctx.session.level | 0x80 : 0));
+    case 0x7f21: // CERT.SD.AUT of an SCP10 SD (GPCS 2.2.1 F.4.3)
+      return sd.scp === 0x10 ? sdCertificateOf(sd) : undefined;
     case 0x5a:
       return isIsd && ctx.state.iccid !== '' ? encodeTlv(0x5a, fromHex(ctx.state.iccid)) : undefined;
     case 0xbf3e:
@@ -77,7 +83,7 @@ function applicationList(ctx: SdCommandContext): Uint8Array {
 
 /**
  * 'BF21' with data 'A6' { '83' KID ‖ KVN }: the certificate chain stored for SK.SD.ECKA (Amendment F,
- * as Yubico's SCP11 implementation reads it). Public data: no secure channel needed.
+ * as Yubico's SCP11 implementation reads it), or CERT.SD.AUT of an SK.SD.AUT. Public data: no secure channel needed.
  */
 function certificateStore(ctx: SdCommandContext): Uint8Array {
   let ref: Uint8Array | undefined;
@@ -89,7 +95,8 @@ function certificateStore(ctx: SdCommandContext): Uint8Array {
     ref = undefined;
   }
   if (ref === undefined || ref.length !== 2) throw new SwError(SW.INCORRECT_DATA, "GET DATA 'BF21' needs 'A6' { '83' KID KVN }");
-  const chain = certificateChainOf(ctx.sd.securityDomain!, ref[1]!, ref[0]!);
+  const sd = ctx.sd.securityDomain!;
+  const chain = certificateChainOf(sd, ref[1]!, ref[0]!) ?? sd.keys.find((k) => k.kvn === ref[1]! && k.kid === ref[0]! && k.type === RSA_PRIVATE)?.certificate;
   if (chain === undefined) throw new SwError(SW.REFERENCED_DATA_NOT_FOUND);
   const value = fromHex(chain);
   return ctx.cla.proprietary ? encodeTlv(0xbf21, value) : value;

@@ -136,7 +136,9 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
     try {
       const sdParams = parseSdInstallParameters(params.applicationSpecific);
       if (sdParams.scp) {
-        check(sdParams.scp.id === 2 || sdParams.scp.id === 3 || sdParams.scp.id === 0x11, SW.INCORRECT_DATA, 'unsupported secure channel protocol');
+        check(sdParams.scp.id === 2 || sdParams.scp.id === 3 || sdParams.scp.id === 0x10 || sdParams.scp.id === 0x11, SW.INCORRECT_DATA, 'unsupported secure channel protocol');
+        // SCP10 (GPCS 2.2.1 Table F-1): i = 01 (key agreement) or 02 (key transport), one option per SD.
+        check(sdParams.scp.id !== 0x10 || sdParams.scp.i === 0x01 || sdParams.scp.i === 0x02, SW.INCORRECT_DATA, "SCP10 'i' must be 01 or 02");
         scp = sdParams.scp.id as SdScp;
         i = sdParams.scp.i;
       }
@@ -145,7 +147,8 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
       throw new SwError(SW.INCORRECT_DATA, "Security Domain parameters in 'C9' are not BER-TLV");
     }
     const initial = state.ssdInitialKeys;
-    // An SCP11 SD gets the initial key set for SCP03 (its first SCP11a/c session removes it, scp11.ts).
+    // An SCP10 / SCP11 SD gets the initial key set for SCP03 (its first SCP10 or SCP11a/c session removes it,
+    // scp10.ts / scp11.ts).
     const keys = initial && (scp !== 2 || initial.enc.length === 32)
       ? keySetRecords(0xff, scp === 2 ? 2 : 3, { enc: fromHex(initial.enc), mac: fromHex(initial.mac), dek: fromHex(initial.dek) })
       : [];

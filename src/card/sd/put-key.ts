@@ -13,7 +13,11 @@
  * DES (80: 16 or 24 bytes) and AES (88: 16, 24, 32 bytes) keys are accepted, and — in an SCP11 SD — an ECC
  * public key PK.CA-KLOC.ECDSA (Amendment F; GPCS Table 11-16): components 'B0' (uncompressed point) and 'F0'
  * (key parameter reference, 1 byte), empty KCV, KID '10' or '20'–'2F'; the point must lie on the curve.
- * Anything else: 6A80. ECC private keys are never imported: SK.SD.ECKA is generated on card (generate-key.ts).
+ * In an SCP10 SD, an RSA public key PK.TP_EX.AUT (GPCS 2.2.1 F.1.1; Table 11-16): components 'A1' (modulus,
+ * 128 or 256 bytes, top bit set) and 'A0' (public exponent: odd, ≥ 3, at most 4 bytes), in clear, empty KCV,
+ * KID '10'. Anything else: 6A80. Private keys (ECC or RSA) are never imported: SK.SD.ECKA and SK.SD.AUT are
+ * generated on card (generate-key.ts). Key components are decrypted with the session's DEK: 16-byte blocks in
+ * SCP03 sessions, 8-byte (3DES) blocks in SCP02 and SCP10 sessions.
  * Chaining (P1.b8 with
  * P1 ≠ 'FF') is not supported (6A86). Response: new KVN ‖ KCVs.
  */
@@ -27,6 +31,20 @@ import { SW, SwError, check } from '../errors.ts';
 import { INITIAL_KVN } from '../profile.ts';
 import type { KeyRecord, SdRecord } from '../state.ts';
 import { ECC_PUBLIC, eccValueLength, isTrustAnchorKid, KEY_PARAMETER_REFERENCE } from './ec-keys.ts';
+import { isValidExponent, isValidModulus, RSA_EXPONENT, RSA_PUBLIC, TRUST_POINT_KID } from './rsa-keys.ts';
+
+/** PK.TP_EX.AUT from a key data field: 'A1' modulus + 'A0' exponent. */
+function rsaTrustPoint(sd: SdRecord, kvn: number, k: PutKeyCommandKey): KeyRecord {
+  check(sd.scp === 0x10, SW.INCORRECT_DATA, 'RSA keys belong to SCP10 Security Domains');
+  check(k.keyId === TRUST_POINT_KID, SW.INCORRECT_DATA, "an RSA public key is PK.TP_EX.AUT: KID '10'");
+  const n = k.components.find((x) => x.type === RSA_PUBLIC);
+  const e = k.components.find((x) => x.type === RSA_EXPONENT);
+  check(k.components.length === 2 && n !== undefined && e !== undefined, SW.INCORRECT_DATA, "RSA public key: 'A1' modulus and 'A0' exponent");
+  check(isValidModulus(n.value), SW.INCORRECT_DATA, 'modulus: 128 or 256 bytes, top bit set');
+  check(isValidExponent(e.value), SW.INCORRECT_DATA, 'exponent: odd, at least 3, at most 4 bytes');
+  check(k.kcv.length === 0, SW.INCORRECT_DATA, 'an RSA public key has no key check value');
+  return { kvn, kid: k.keyId, type: RSA_PUBLIC, value: toHex(n.value), exponent: toHex(e.value) };
+}
 
 /** PK.CA-KLOC.ECDSA from a key data field: 'B0' point + 'F0' reference. */
 function trustAnchor(sd: SdRecord, kvn: number, k: PutKeyCommandKey): KeyRecord {
@@ -52,13 +70,14 @@ export function putKey(ctx: SdCommandContext): ResponseApdu {
   const sd = ctx.sd.securityDomain!;
   let cmd: PutKeyCommand;
   try {
-    cmd = parsePutKeyCommand(c, (enc) => session.decryptKeyData(enc), { dekBlockSize: sd.scp === 2 ? 8 : 16 });
+    cmd = parsePutKeyCommand(c, (enc) => session.decryptKeyData(enc), { dekBlockSize: session.scp === 3 ? 16 : 8 });
   } catch (e) {
     if (e instanceof GpError && e.code === 'KCV_MISMATCH') throw new SwError(SW.SECURITY_STATUS_NOT_SATISFIED, 'key check value');
     throw e;
   }
   const newKeys: KeyRecord[] = cmd.keys.map((k) => {
     if (k.components.some((x) => x.type === ECC_PUBLIC)) return trustAnchor(sd, cmd.newKvn, k);
+    if (k.components.some((x) => x.type === RSA_PUBLIC || x.type === RSA_EXPONENT)) return rsaTrustPoint(sd, cmd.newKvn, k);
     check(k.components.length === 1, SW.INCORRECT_DATA, 'only single-component symmetric keys are supported');
     const { type, value } = k.components[0]!;
     check((LENGTHS[type] ?? []).includes(value.length), SW.INCORRECT_DATA, `key type ${type.toString(16)} of ${value.length} bytes not supported`);

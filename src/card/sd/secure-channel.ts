@@ -19,18 +19,18 @@ interface CardProtocol {
   cardExternalAuthenticate(pending: PendingExternalAuthenticate, commandBytes: Uint8Array): CardExternalAuthenticateResult;
 }
 
-/** An SCP11 SD runs SCP03 with its symmetric key sets (its initial key set 'FF'), with this "i". */
+/** An SCP10 or SCP11 SD runs SCP03 with its symmetric key sets (its initial key set 'FF'), with this "i". */
 export const SCP11_SD_SCP03_I = 0x70;
 
-const PROTOCOLS: Readonly<Record<SdScp, CardProtocol>> = { 2: scp02, 3: scp03, 0x11: scp03 };
+const PROTOCOLS: Readonly<Record<SdScp, CardProtocol>> = { 2: scp02, 3: scp03, 0x10: scp03, 0x11: scp03 };
 
 function protocolOf(sd: SdRecord): CardProtocol | undefined {
   return PROTOCOLS[sd.scp];
 }
 
 /** The "i" parameter of the symmetric protocol (INITIALIZE UPDATE) of an SD. */
-function symmetricI(sd: SdRecord): number {
-  return sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
+export function symmetricI(sd: SdRecord): number {
+  return sd.scp === 0x10 || sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
 }
 
 /** Key sets of an SD: KVNs that hold KID 1, 2 and 3 (ENC, MAC, DEK). */

@@ -16,6 +16,9 @@
  *  - Store certificate (Amendment F; the coding Yubico's SCP11 uses): 'A6' { '83' KID ‖ KVN } 'BF21' { '7F21'… },
  *    the chain of SK.SD.ECKA KID/KVN, CERT.SD.ECKA last, whose public key must be the one generated on card
  *    (6A80 otherwise; 6A88 when the SD holds no such key). It replaces a chain stored before.
+ *    In an SCP10 SD the same command stores CERT.SD.AUT of SK.SD.AUT (KID '11'): exactly one '7F21'
+ *    certificate (src/scp/scp10/certificate.ts format) certifying the generated key's public key — readable in
+ *    clear (PKCS#1 scheme) or after ISO 9796-2 recovery with a PK.TP_EX.AUT the SD holds (6A80 otherwise).
  *  - DGI (P1.b5-b4 = 01): '0070' (BER-TLV as above); '00B9' key CRTs followed by one '8113' per key, the
  *    secret value encrypted under the session DEK, checked against the KCV of tag '84' (6982 when wrong).
  */
@@ -33,6 +36,7 @@ import type { AppRecord, KeyRecord } from '../state.ts';
 import { parseCertificates, type GpCertificate } from '../../scp/scp11/index.ts';
 import { readTlvs, type TlvSpan } from '../../scp/scp11/tlv.ts';
 import { curveOfRecord, ECC_PRIVATE, publicPointOf } from './ec-keys.ts';
+import { certifiedKey, certifies, publicNumbersOf, RSA_PRIVATE, RSA_PUBLIC, TRUST_POINT_KID, trustPointKeyOf } from './rsa-keys.ts';
 
 const STORABLE = new Set([0x42, 0x45, 0x66, 0x67, 0x5f50]);
 
@@ -143,9 +147,17 @@ function storeCertificate(sd: AppRecord, data: Uint8Array): void {
   const bf21 = top[1];
   const ref = inner.length === 1 && inner[0]!.tag === 0x83 ? inner[0]!.value : undefined;
   check(bf21 !== undefined && bf21.tag === 0xbf21 && ref !== undefined && ref.length === 2, SW.INCORRECT_DATA, "store certificate: 'A6' { '83' KID KVN } 'BF21'");
-  const key = s.keys.find((k) => k.kid === ref[0]! && k.kvn === ref[1]! && k.type === ECC_PRIVATE);
-  check(key !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no SK.SD.ECKA ${ref[1]}/${ref[0]}`);
+  const key = s.keys.find((k) => k.kid === ref[0]! && k.kvn === ref[1]! && k.type === (s.scp === 0x10 ? RSA_PRIVATE : ECC_PRIVATE));
+  check(key !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no SK.SD.ECKA / SK.SD.AUT ${ref[1]}/${ref[0]}`);
   check(bf21.value.length <= 4096, SW.INCORRECT_DATA, 'certificate chain too long');
+  if (key.type === RSA_PRIVATE) {
+    const trustPoints = s.keys.filter((k) => k.type === RSA_PUBLIC && k.kid === TRUST_POINT_KID).map(trustPointKeyOf);
+    const certified = certifiedKey(bf21.value, trustPoints);
+    check(certified !== undefined, SW.INCORRECT_DATA, "'BF21' must hold one readable SCP10 '7F21' certificate");
+    check(certifies(certified, publicNumbersOf(key)), SW.INCORRECT_DATA, 'the certificate is not for this key');
+    key.certificate = toHex(bf21.value);
+    return;
+  }
   let chain: GpCertificate[];
   try {
     chain = parseCertificates(bf21.value);
@@ -188,7 +200,7 @@ function loadKeys(sd: AppRecord, crts: readonly Tlv[], encrypted: readonly Uint8
     check(kvn >= 1 && kvn <= 0x7f && kid <= 0x7f, SW.INCORRECT_DATA, 'key version / identifier');
     check(kcv !== undefined && kcv.length === 3, SW.INCORRECT_DATA, 'key check value missing');
     const enc = encrypted[n]!;
-    const block = s.scp === 2 ? 8 : 16;
+    const block = session.scp === 3 ? 16 : 8;
     check(enc.length >= length && enc.length % block === 0, SW.INCORRECT_DATA, 'encrypted key length');
     const plain = session.decryptSensitiveData(enc);
     const value = plain.slice(0, length);

@@ -9,6 +9,10 @@
  * 9484 option "i" not supported, 6982 EXTERNAL AUTHENTICATE without a validated PK.OCE.AUT.
  * Any failure aborts the initiation and discards validated keys (F.1.3.2, F.1.4.2, F.1.5); MSE terminates an
  * open session (F.4.5.1). Choice: MSE key references '83'/'84' are accepted only empty or naming the defaults.
+ * A trust point may come without an id (a card that received PK.TP_EX.AUT by PUT KEY knows its key only): the
+ * first certificate of a chain then only has to verify under that key, whatever issuer id it names — unless
+ * MSE '83' names the id (8 bytes), which the first certificate's issuer id must then equal. Without a stored
+ * CERT.SD.AUT, GET DATA [certificate] answers 6A88 (the host got PK.SD.AUT out of band).
  */
 import type { KeyObject } from 'node:crypto';
 import { concat, equalConstantTime } from '../../core/bytes.ts';
@@ -20,7 +24,7 @@ import { joinResponse, swOnly } from '../messaging.ts';
 import { scp10CardChannel, type Scp10CardChannel } from './channel.ts';
 import { verifyCertificate, type TrustedKey } from './certificate.ts';
 import { agreedKeys, parseSessionData, transportedKeys, type SessionData } from './keys.ts';
-import { decryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
+import { decryptPkcs1, modulusLength, openEncryptedSignature, recover9796, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
 import { Scp10SecureMessaging } from './wrap.ts';
 
 export const SW_VERIFICATION_FAILED = 0x6300;
@@ -30,14 +34,39 @@ export const SW_ALGORITHM_NOT_SUPPORTED = 0x9484;
 export interface Scp10CardConfig {
   /** Options this Security Domain supports (Table F-1): 0x01 and/or 0x02. */
   readonly options: readonly number[];
-  /** PK.TP_EX.AUT with its id. */
-  readonly trustPoint: TrustedKey;
+  /** PK.TP_EX.AUT with its id — or without one: see the module comment. */
+  readonly trustPoint: TrustPoint;
   readonly sdPrivateKey: KeyObject;
-  /** CERT.SD.AUT ('7F21' TLV). */
-  readonly sdCertificate: Uint8Array;
+  /** CERT.SD.AUT ('7F21' TLV); absent: GET DATA [certificate] answers 6A88. */
+  readonly sdCertificate?: Uint8Array;
   /** Card id (subject id of CERT.SD.AUT), 8 bytes. */
   readonly sdId: Uint8Array;
   readonly random: RandomSource;
+}
+
+/** PK.TP_EX.AUT as the card holds it: the key, and its id when known. */
+export interface TrustPoint {
+  readonly id?: Uint8Array;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * The issuer id a certificate names (pkcs1: in clear; ISO 9796-2: in the part recovered with `signer`), or
+ * undefined when it cannot be read. Only picks the id to check against; `verifyCertificate` then checks all.
+ */
+function namedIssuer(encoded: Uint8Array, signer: KeyObject): Uint8Array | undefined {
+  let items;
+  try {
+    items = parseTlvs(encoded)[0]?.children;
+  } catch {
+    return undefined;
+  }
+  if (items === undefined) return undefined;
+  if (items.length === 2 && items[0]!.tag === 0x5f38 && items[1]!.tag === 0x9e) {
+    const m1 = recover9796(signer, items[1]!.value, items[0]!.value);
+    return m1 !== null && m1.length >= 10 && m1[0] === 0x42 && m1[1] === 0x08 ? m1.slice(2, 10) : undefined;
+  }
+  return items.find((t) => t.tag === 0x42)?.value;
 }
 
 export interface Scp10CardResult {
@@ -52,7 +81,7 @@ export class Scp10CardHandshake {
   readonly #cfg: Scp10CardConfig;
   #i = 0;
   #step: Step = 'idle';
-  #current: TrustedKey | undefined;
+  #current: TrustPoint | undefined;
   #oce: TrustedKey | undefined;
   #session: SessionData | undefined;
   #sessionBytes: Uint8Array | undefined;
@@ -67,6 +96,15 @@ export class Scp10CardHandshake {
   /** The session established last (aborted by MSE or a new initiation). */
   get channel(): Scp10CardChannel | undefined {
     return this.#channel;
+  }
+
+  /**
+   * Forget the initiation in progress and the last session without aborting it (the caller owns the session;
+   * used when the handshake object serves a new selection).
+   */
+  reset(): void {
+    this.#reset();
+    this.#channel = undefined;
   }
 
   #reset(): void {
@@ -95,8 +133,9 @@ export class Scp10CardHandshake {
     const iso = (cmd.cla & 0xfc) === 0x00 || (cmd.cla & 0xf0) === 0x40;
     if (cmd.ins === 0xca && cmd.p1 === 0x7f && cmd.p2 === 0x21) {
       // GET DATA [certificate] (F.4.3): GP class → '7F21' TLV, ISO class → value only. No state change.
-      const value = parseTlvs(this.#cfg.sdCertificate)[0]!.value;
-      return this.#ok(cmd.cla & 0x80 ? this.#cfg.sdCertificate : value);
+      const cert = this.#cfg.sdCertificate;
+      if (cert === undefined) return { response: swOnly(SW.REFERENCED_DATA_NOT_FOUND), channel: undefined };
+      return this.#ok(cmd.cla & 0x80 ? cert : parseTlvs(cert)[0]!.value);
     }
     if (!iso) return { response: swOnly(SW.CLA_NOT_SUPPORTED), channel: undefined };
     const last = this.#step;
@@ -115,14 +154,20 @@ export class Scp10CardHandshake {
         const mech = list.find((t) => t.tag === 0x80);
         if (mech === undefined || mech.value.length !== 2 || mech.value[0] !== 0x10) return this.#fail(SW_INCORRECT_DATA);
         if (!this.#cfg.options.includes(mech.value[1]!)) return this.#fail(SW_ALGORITHM_NOT_SUPPORTED);
+        const tp = this.#cfg.trustPoint;
+        let named: Uint8Array | undefined;
         for (const t of list) {
           if (t.tag === 0x80) continue;
           if ((t.tag === 0x83 || t.tag === 0x84) && t.value.length === 0) continue;
-          if (t.tag === 0x83 && equalConstantTime(t.value, this.#cfg.trustPoint.id)) continue;
+          if (t.tag === 0x83 && tp.id !== undefined && equalConstantTime(t.value, tp.id)) continue;
+          if (t.tag === 0x83 && tp.id === undefined && t.value.length === 8) {
+            named = t.value;
+            continue;
+          }
           return this.#fail(SW.REFERENCED_DATA_NOT_FOUND);
         }
         this.#i = mech.value[1]!;
-        this.#current = this.#cfg.trustPoint;
+        this.#current = named === undefined ? tp : { id: named, publicKey: tp.publicKey };
         this.#step = 'ready';
         return this.#ok();
       }
@@ -131,9 +176,13 @@ export class Scp10CardHandshake {
           if (last === 'idle' || this.#current === undefined) return this.#fail(SW.CONDITIONS_NOT_SATISFIED);
           if (cmd.p2 === 0xae) return this.#fail(SW_INCORRECT_DATA); // only self-descriptive certificates
           try {
-            const cert = verifyCertificate(cmd.data, this.#current);
-            this.#current = { id: cert.subjectId, publicKey: cert.publicKey };
-            this.#oce = this.#current;
+            const current = this.#current;
+            // A trust point of unknown id verifies whatever issuer id the certificate names (then checked anyway).
+            const id = current.id ?? namedIssuer(cmd.data, current.publicKey) ?? new Uint8Array(8);
+            const cert = verifyCertificate(cmd.data, { id, publicKey: current.publicKey });
+            const oce: TrustedKey = { id: cert.subjectId, publicKey: cert.publicKey };
+            this.#current = oce;
+            this.#oce = oce;
             this.#step = 'ready';
             return this.#ok();
           } catch (e) {
