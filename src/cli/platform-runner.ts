@@ -28,10 +28,16 @@ import { issuerTerminalAccess } from '../services/issuer/terminal-access.ts';
 import { startOta, type OtaService } from '../services/ota/service.ts';
 import type { InProcessPushGateway, PushGateway } from '../services/ota/push.ts';
 import { startProvider, type ProviderService } from '../services/provider/service.ts';
+import { startCa, type CaService } from '../services/ca/service.ts';
+import { caClient } from '../services/ca/client.ts';
+import type { ProviderCas } from '../services/provider/asymmetric/ports.ts';
+import { readFile } from 'node:fs/promises';
 import type { TerminalRelay } from '../services/provider/relay/index.ts';
 import { cardOf, loadPhones, manufacturePhone, PhoneSaver, savePhone, type PhoneRecord } from './phones.ts';
 
 export const PLATFORM_FILE = 'platform.json';
+/** The provider's certificate authorities (ids at the CA service), made at first start. */
+export const CAS_FILE = 'cas.json';
 export const PLATFORM_FORMAT = 'opentsm-platform';
 export const DEFAULT_PROVIDER_ID = 'bank';
 /** The provider's business permissions at the issuer (SSD AIDs under this prefix). */
@@ -67,6 +73,7 @@ export interface PlatformUrls {
   readonly provider: string;
   readonly otaAdmin: string;
   readonly ota: string;
+  readonly ca: string;
   readonly terminals?: string;
 }
 
@@ -77,6 +84,9 @@ export interface Platform {
   readonly urls: PlatformUrls;
   readonly ca: CertificateAuthority;
   readonly ota: OtaService;
+  readonly caService: CaService;
+  /** The provider's CAs (SCP11 P-256, SCP10 RSA-2048). */
+  readonly providerCas: ProviderCas;
   readonly issuer: IssuerService;
   readonly provider: ProviderService;
   readonly relay: TerminalRelay | undefined;
@@ -85,7 +95,7 @@ export interface Platform {
   /** How many phones this start manufactured. */
   readonly manufactured: number;
   /** The operator's clients (certificate CN `operator`). */
-  readonly operator: { readonly issuer: PlatformClient; readonly provider: PlatformClient; readonly ota: PlatformClient };
+  readonly operator: { readonly issuer: PlatformClient; readonly provider: PlatformClient; readonly ota: PlatformClient; readonly ca: PlatformClient };
   close(): Promise<void>;
 }
 
@@ -127,7 +137,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const progress = options.onProgress ?? (() => undefined);
   const anyPort = options.ports === 'any';
   const services: Record<string, { port: number }> = anyPort
-    ? { issuer: { port: 0 }, provider: { port: 0 }, ota: { port: 0 }, 'ota-admin': { port: 0 }, terminal: { port: 0 } }
+    ? { issuer: { port: 0 }, provider: { port: 0 }, ota: { port: 0 }, 'ota-admin': { port: 0 }, terminal: { port: 0 }, ca: { port: 0 } }
     : {};
   const input = {
     dataDir: options.dataDir,
@@ -152,6 +162,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     services['ota-admin'] = { port: portOf(ota.adminUrl) };
     services.ota = { port: portOf(ota.ramUrl) };
     config = loadConfig({ ...input, services });
+
+    // The CA service, and the provider's CAs (created by the operator at first start, ids kept in dataDir).
+    const caService = await startCa(config);
+    closers.push(() => caService.close());
+    services.ca = { port: portOf(caService.url) };
+    config = loadConfig({ ...input, services });
+    const operatorAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: 'operator', usage: 'client' }));
+    closers.push(() => operatorAgent.destroy());
+    const operatorCa = new PlatformClient({ baseUrl: caService.url, agent: operatorAgent });
+    const providerCas = await ensureProviderCas(options.dataDir, providerId, operatorCa);
 
     // The provider's terminal relay is mounted on the provider service; the issuer reaches a terminal's card
     // through it, so its access resolves the provider's URL once the provider is up.
@@ -180,6 +200,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     config = loadConfig({ ...input, services });
     const provider = await startProvider(config, {
       providerId,
+      cas: providerCas,
       clients: ['operator'],
       ...(options.terminals === false ? { terminals: false as const } : {}),
     });
@@ -190,9 +211,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     services.provider = { port: portOf(provider.url) };
     config = loadConfig({ ...input, services });
 
-    const operatorAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: 'operator', usage: 'client' }));
-    closers.push(() => operatorAgent.destroy());
     const operator = {
+      ca: operatorCa,
       issuer: new PlatformClient({ baseUrl: issuer.url, agent: operatorAgent }),
       provider: new PlatformClient({ baseUrl: provider.url, agent: operatorAgent }),
       ota: new PlatformClient({ baseUrl: ota.adminUrl, agent: operatorAgent }),
@@ -260,7 +280,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       });
     }
     // Closed first (closers run in reverse): stop the phones before the services go.
-    const urls: PlatformUrls = { issuer: issuer.url, provider: provider.url, otaAdmin: ota.adminUrl, ota: ota.ramUrl, ...(relayUrl !== undefined ? { terminals: relayUrl } : {}) };
+    const urls: PlatformUrls = { issuer: issuer.url, provider: provider.url, otaAdmin: ota.adminUrl, ota: ota.ramUrl, ca: caService.url, ...(relayUrl !== undefined ? { terminals: relayUrl } : {}) };
     const descriptor: PlatformDescriptor = {
       format: PLATFORM_FORMAT,
       pid: process.pid,
@@ -283,6 +303,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       urls,
       ca,
       ota,
+      caService,
+      providerCas,
       issuer,
       provider,
       relay,
@@ -296,4 +318,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await closeAll();
     throw e;
   }
+}
+
+/** The provider's CAs: read from `<dataDir>/cas.json`, or created (by the operator) and saved there. */
+async function ensureProviderCas(dataDir: string, providerId: string, operatorCa: PlatformClient): Promise<ProviderCas> {
+  const file = join(dataDir, CAS_FILE);
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { providerId?: unknown; scp11?: unknown; scp10?: unknown };
+    if (saved.providerId === providerId && typeof saved.scp11 === 'string' && typeof saved.scp10 === 'string') return { scp11: saved.scp11, scp10: saved.scp10 };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
+  }
+  const client = caClient(operatorCa);
+  const scp11 = await client.createCa(providerId, 'scp11', 'P-256');
+  const scp10 = await client.createCa(providerId, 'scp10', 'RSA-2048');
+  const cas = { scp11: scp11.caId, scp10: scp10.caId };
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, JSON.stringify({ providerId, ...cas }, null, 2) + '\n', { mode: 0o600 });
+  return cas;
 }

@@ -1,5 +1,6 @@
 /**
- * `opentsm scenario run terminal-ssd|ota-ssd|rotate-keys [--platform DIR|URL [--data DIR]] [--devices N]`:
+ * `opentsm scenario run terminal-ssd|ota-ssd|rotate-keys|asymmetric-ssd [--platform DIR|URL [--data DIR]] [--devices N]
+ * [--scp 11a|11c|10] [--rsa-bits 1024|2048]`:
  * run a flow end to end and print a JSON summary ending with `"ok": true` — in-process on a temporary
  * platform when no --platform is given, or against a running `opentsm up`. Exit status 0 only when ok.
  */
@@ -15,14 +16,19 @@ import { inProcessContext, readDescriptor, remoteContext, type ScenarioContext }
 import { runOtaSsd } from './scenarios/ota-ssd.ts';
 import { runRotateKeys } from './scenarios/rotate-keys.ts';
 import { runTerminalSsd } from './scenarios/terminal-ssd.ts';
+import { runAsymmetricSsd } from './scenarios/asymmetric-ssd.ts';
+import type { AsymmetricVariant } from '../services/sd-keys/asymmetric.ts';
 
-export const SCENARIOS = ['terminal-ssd', 'ota-ssd', 'rotate-keys'] as const;
+export const SCENARIOS = ['terminal-ssd', 'ota-ssd', 'rotate-keys', 'asymmetric-ssd'] as const;
+const VARIANTS: readonly AsymmetricVariant[] = ['11a', '11c', '10'];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const SPECS: readonly OptionSpec[] = [
   { name: 'platform', kind: 'value', valueName: 'DIR|URL', help: 'a running `opentsm up`: its data folder, or one of its URLs (then --data names the folder)' },
   { name: 'data', kind: 'value', valueName: 'DIR', help: `with --platform URL: the platform's data folder (default ./${DEFAULT_DATA_DIR})` },
   { name: 'devices', kind: 'value', valueName: 'N', help: 'phones to run the flow on (default 3; ota-ssd, rotate-keys)' },
+  { name: 'scp', kind: 'value', valueName: '11a|11c|10', help: 'asymmetric-ssd: the protocol of the SSD (default 11a)' },
+  { name: 'rsa-bits', kind: 'value', valueName: '1024|2048', help: 'asymmetric-ssd with --scp 10: the SSD key size (default 2048)' },
   { name: 'help', kind: 'flag', help: 'this text' },
 ];
 
@@ -37,6 +43,10 @@ and that the provider's keys open the SSD while the issuer's do not — asked of
   rotate-keys   ota-ssd, then the four rotation cases: provider-/issuer-managed SSD x forced/expiry
   terminal-ssd  a card at the provider's counter: a business terminal asks for the service, the SSD is
                 created and taken over through the terminal
+  asymmetric-ssd  the provider asks for an SSD whose keys the card generates (--scp 11a|11c|10): the issuer
+                creates it over OTA with the provider CA's trust point, the provider re-keys it in its own
+                SCP11/SCP10 session, certifies the new key with its CA, installs the certificate and its
+                applet; the issuer's keys open nothing on it
 
 Without --platform a temporary platform runs in this process (and is deleted afterwards). With --platform the
 scenario runs against a running \`opentsm up\`; it needs that platform's data folder, which holds the operator's
@@ -55,8 +65,18 @@ export interface ScenarioSummary {
   readonly [k: string]: unknown;
 }
 
-async function run(name: ScenarioName, ctx: ScenarioContext, checks: Checks, devices: number): Promise<Record<string, unknown>> {
+export interface ScenarioOptions {
+  readonly variant?: AsymmetricVariant;
+  readonly modulusBits?: 1024 | 2048;
+}
+
+async function run(name: ScenarioName, ctx: ScenarioContext, checks: Checks, devices: number, options: ScenarioOptions): Promise<Record<string, unknown>> {
   switch (name) {
+    case 'asymmetric-ssd': {
+      const variant = options.variant ?? '11a';
+      const r = await runAsymmetricSsd(ctx, checks, devices, variant, variant === '10' ? (options.modulusBits ?? 2048) : undefined);
+      return { scp: variant, ...(variant === '10' ? { rsaBits: options.modulusBits ?? 2048 } : {}), aid: r.aid, cards: r.cards };
+    }
     case 'ota-ssd': {
       const r = await runOtaSsd(ctx, checks, devices);
       return { aid: r.aid, cards: r.cards };
@@ -71,13 +91,13 @@ async function run(name: ScenarioName, ctx: ScenarioContext, checks: Checks, dev
 }
 
 /** Run a scenario on a context; never throws for a failed check or a refused request (ok: false). */
-export async function runScenarioOn(name: ScenarioName, ctx: ScenarioContext, devices: number): Promise<ScenarioSummary> {
+export async function runScenarioOn(name: ScenarioName, ctx: ScenarioContext, devices: number, options: ScenarioOptions = {}): Promise<ScenarioSummary> {
   const checks = new Checks();
   const t0 = performance.now();
   let result: Record<string, unknown> = {};
   let error: string | undefined;
   try {
-    result = await run(name, ctx, checks, devices);
+    result = await run(name, ctx, checks, devices, options);
   } catch (e) {
     error = e instanceof ScenarioFailure ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
   }
@@ -112,6 +132,16 @@ export async function runScenario(argv: string[]): Promise<number> {
   if (!(SCENARIOS as readonly string[]).includes(name)) throw new UsageError('BAD_VALUE', `unknown scenario: ${name} (one of ${SCENARIOS.join(', ')})`);
   if (extra.length > 0) throw new UsageError('BAD_VALUE', `unexpected argument: ${extra[0]}`);
   const devices = parseIntArg(args.values.get('devices') ?? '3', 'devices', 1, 1000);
+  const scp = args.values.get('scp');
+  const bits = args.values.get('rsa-bits');
+  if (scp !== undefined && name !== 'asymmetric-ssd') throw new UsageError('CONFLICT', '--scp goes with the asymmetric-ssd scenario');
+  if (scp !== undefined && !(VARIANTS as readonly string[]).includes(scp)) throw new UsageError('BAD_VALUE', `--scp: ${scp} is not one of ${VARIANTS.join(', ')}`);
+  if (bits !== undefined && scp !== '10') throw new UsageError('CONFLICT', '--rsa-bits goes with --scp 10');
+  if (bits !== undefined && bits !== '1024' && bits !== '2048') throw new UsageError('BAD_VALUE', `--rsa-bits: ${bits} is not 1024 or 2048`);
+  const scenarioOptions: ScenarioOptions = {
+    ...(scp !== undefined ? { variant: scp as AsymmetricVariant } : {}),
+    ...(bits !== undefined ? { modulusBits: Number(bits) as 1024 | 2048 } : {}),
+  };
   const target = args.values.get('platform');
   if (target === undefined && args.values.has('data')) throw new UsageError('CONFLICT', '--data goes with --platform URL');
 
@@ -144,7 +174,7 @@ export async function runScenario(argv: string[]): Promise<number> {
   }
   let summary: ScenarioSummary;
   try {
-    summary = await runScenarioOn(name as ScenarioName, ctx, devices);
+    summary = await runScenarioOn(name as ScenarioName, ctx, devices, scenarioOptions);
   } finally {
     await ctx.close();
     await platform?.close();

@@ -37,7 +37,7 @@ export interface ScenarioContext {
   readonly ca: CertificateAuthority;
   readonly tlsDir: string;
   readonly phones: readonly PhoneRecord[];
-  readonly operator: { readonly issuer: PlatformClient; readonly provider: PlatformClient };
+  readonly operator: { readonly issuer: PlatformClient; readonly provider: PlatformClient; readonly ca: PlatformClient };
   /** The provider platform's own identity at the issuer (for issuer-managed SSD requests). */
   readonly asProvider: { readonly issuer: PlatformClient };
   /** A channel to a phone's card over the OTA path. */
@@ -130,6 +130,7 @@ export async function remoteContext(dataDir: string, descriptor: PlatformDescrip
   const operator = {
     issuer: new PlatformClient({ baseUrl: descriptor.urls.issuer, agent: operatorAgent }),
     provider: new PlatformClient({ baseUrl: descriptor.urls.provider, agent: operatorAgent }),
+    ca: new PlatformClient({ baseUrl: descriptor.urls.ca, agent: operatorAgent }),
   };
   const access = otaCardAccess(descriptor.urls.otaAdmin, providerAgent);
   const known = new Set(descriptor.devices);
