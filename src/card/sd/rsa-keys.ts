@@ -91,11 +91,20 @@ export function generateRsaKeyPair(bits: number): { der: Uint8Array; modulus: Ui
   return { der, ...rsaPublicNumbers(privateKey) };
 }
 
-/** SK.SD.AUT records, the one in use first: certified ones before others, then the highest KVN. */
+/**
+ * SK.SD.AUT records, the one in use first: certified ones before others (the highest KVN first); among keys
+ * without a certificate the oldest (lowest KVN) — a newly generated pair takes over only once its certificate is
+ * stored, so the host that generated it keeps reaching the SD with the key it knows until then.
+ */
 function sdAuthKeys(sd: SdRecord): KeyRecord[] {
   return sd.keys
     .filter((k) => k.type === RSA_PRIVATE && k.kid === SD_AUT_KID)
-    .sort((a, b) => Number(b.certificate !== undefined) - Number(a.certificate !== undefined) || b.kvn - a.kvn);
+    .sort((a, b) => {
+      const ca = a.certificate !== undefined;
+      const cb = b.certificate !== undefined;
+      if (ca !== cb) return Number(cb) - Number(ca);
+      return ca ? b.kvn - a.kvn : a.kvn - b.kvn;
+    });
 }
 
 /** The SK.SD.AUT the SD authenticates with, or undefined. */

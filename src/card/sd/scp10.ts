@@ -3,7 +3,7 @@
  * MANAGE SECURITY ENVIRONMENT ('22'), PERFORM SECURITY OPERATION ('2A' verify certificate / decipher),
  * GET CHALLENGE ('84'), EXTERNAL AUTHENTICATE ('82' with no INITIALIZE UPDATE pending) and INTERNAL
  * AUTHENTICATE ('88') go to an `Scp10CardHandshake` built from the SD's keys — PK.TP_EX.AUT (type 'A1', KID
- * '10', highest KVN) and SK.SD.AUT (type 'A2', KID '11'; a certified one first, then the highest KVN) with its
+ * '10', highest KVN) and SK.SD.AUT (type 'A2', KID '11'; a certified one first, else the oldest — see rsa-keys.ts) with its
  * CERT.SD.AUT — and the SD's option "i" (01 or 02, from its install parameters). The session that results
  * protects later commands with ISO/IEC 7816-4 secure messaging (F.3.2) through the channel's session.
  * GET DATA '7F21' (CERT.SD.AUT, F.4.3) is answered by get-data.ts, so it works inside a session as well.

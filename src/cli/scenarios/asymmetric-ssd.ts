@@ -12,7 +12,7 @@ import { transmitScript } from '../../apdu/channel.ts';
 import { encodeCommand } from '../../apdu/command.ts';
 import { decodeResponse } from '../../apdu/response.ts';
 import { buildGetCertificates, parseCertificateStore } from '../../gp/asymmetric-keys.ts';
-import { buildGetData } from '../../gp/get-data.ts';
+import { buildGetCardCertificate } from '../../scp/scp10/handshake.ts';
 import { buildSelect } from '../../gp/select.ts';
 import { caClient } from '../../services/ca/client.ts';
 import { parseCertificates, verifyChain } from '../../scp/scp11/index.ts';
@@ -50,8 +50,8 @@ interface Answer {
 
 /** The SSD's certificate as the card presents it (GET DATA after SELECT, no secure channel needed). */
 async function certificateOnCard(ctx: ScenarioContext, cardId: string, aid: string, variant: AsymmetricVariant, kvn: number, kid: number): Promise<Uint8Array> {
-  const get = variant === '10' ? buildGetData(0x7f21, { cla: 0x80 }) : buildGetCertificates({ kid, kvn });
-  const [sel, got] = await transmitScript(await ctx.channel(cardId), [encodeCommand(buildSelect(fromHex(aid))), encodeCommand(get)]);
+  const get = variant === '10' ? buildGetCardCertificate() : encodeCommand(buildGetCertificates({ kid, kvn }));
+  const [sel, got] = await transmitScript(await ctx.channel(cardId), [encodeCommand(buildSelect(fromHex(aid))), get]);
   const r = decodeResponse(got ?? sel!);
   if (r.sw !== 0x9000) throw new Error(`GET DATA certificate answered ${r.sw.toString(16)}`);
   return variant === '10' ? r.data : parseCertificateStore(r.data);

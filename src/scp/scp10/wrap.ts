@@ -117,7 +117,9 @@ export class Scp10SecureMessaging {
     if (cmd.le !== undefined) dos.push(encodeTlv(mac ? 0x97 : 0x96, leBytes(cmd.le)));
     if (mac) dos.push(encodeTlv(0x8e, this.#mac(this.#cmac!, concat(Scp10SecureMessaging.#header(cmd), ...dos))));
     const data = concat(...dos);
-    const le = cmd.le !== undefined || this.level & (LEVEL_R_MAC | LEVEL_R_ENC) ? 256 : undefined;
+    // A plain command that expects more than 256 bytes keeps an extended Le: its protected answer is longer still.
+    const long = cmd.le !== undefined && cmd.le > 256;
+    const le = long ? 65536 : cmd.le !== undefined || this.level & (LEVEL_R_MAC | LEVEL_R_ENC) ? 256 : undefined;
     return encodeCommand({
       cla: Scp10SecureMessaging.#smCla(cmd.cla, mac),
       ins: cmd.ins,
@@ -125,7 +127,7 @@ export class Scp10SecureMessaging {
       p2: cmd.p2,
       data,
       ...(le === undefined ? {} : { le }),
-      ...(data.length > 255 ? { extended: true } : {}),
+      ...(data.length > 255 || long ? { extended: true } : {}),
     });
   }
 
