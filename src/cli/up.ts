@@ -76,6 +76,7 @@ export async function runUp(argv: string[]): Promise<number> {
   if (u.terminals) out(`  terminal relay  ${u.terminals}   (business terminals, mutual TLS)`);
   out(`  OTA admin API   ${u.otaAdmin}   (mutual TLS)`);
   out(`  OTA RAM/HTTP    ${u.ota}   (PSK-TLS, phones' admin agents)`);
+  out(`  CA              ${u.ca}   (mutual TLS; provider CAs ${platform.providerCas.scp11} SCP11, ${platform.providerCas.scp10} SCP10)`);
   out(`  phones          ${platform.phones.length} (${platform.manufactured} manufactured now)`);
   out(`  certificates    ${platform.config.tlsDir} (operator client certificate: operator.crt / operator.key)`);
   out(`${READY_LINE} in ${((performance.now() - t0) / 1000).toFixed(1)} s — Ctrl-C to stop`);

@@ -25,7 +25,7 @@ test('opentsm up: ready with URLs, SIGTERM stops cleanly, restart reuses the dat
     assert.equal(descriptor.format, 'opentsm-platform');
     assert.equal(descriptor.providerId, 'bank');
     assert.equal(descriptor.devices.length, 2);
-    assert.deepEqual(Object.keys(descriptor.urls).sort(), ['issuer', 'ota', 'otaAdmin', 'provider', 'terminals']);
+    assert.deepEqual(Object.keys(descriptor.urls).sort(), ['ca', 'issuer', 'ota', 'otaAdmin', 'provider', 'terminals']);
     assert.deepEqual((await readdir(join(dir, 'phones'))).sort(), descriptor.devices.map((d) => `${d}.json`).sort());
     for (const f of ['issuer.db', 'provider.db', 'ota.db', 'kek.key', 'tls/ca.crt', 'tls/operator.crt']) assert.ok(existsSync(join(dir, f)), f);
     assert.equal(await first.stop(), 0);
