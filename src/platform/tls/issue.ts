@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
 import { PlatformError } from '../errors.ts';
 import { EC_ALGORITHM, SIGNING_ALGORITHM, randomSerial, type CertificateAuthority } from './ca.ts';
@@ -91,7 +91,7 @@ export async function ensureIdentity(dir: string, ca: CertificateAuthority, requ
   if (!CN_FORMAT.test(request.commonName)) throw new TypeError(`commonName must match ${CN_FORMAT}, got '${request.commonName}'`);
   // Identities live next to the internal CA's own ca.key/ca.crt: an identity named `ca` would be read as,
   // and once renewed overwrite, the CA itself. Keep such an identity in another folder.
-  if (request.commonName === 'ca' && existsSync(join(dir, 'ca.key'))) {
+  if (request.commonName === 'ca' && existsSync(join(dir, 'ca.crt')) && readFileSync(join(dir, 'ca.crt'), 'utf8').trim() === ca.certPem.trim()) {
     throw new TypeError(`an identity named 'ca' cannot be kept in the CA's folder ${dir}; use a subfolder`);
   }
   const keyPath = join(dir, `${request.commonName}.key`);
