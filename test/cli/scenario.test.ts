@@ -100,3 +100,84 @@ test('scenario: bad input → readable errors, exit 2', () => {
     assert.equal(r.stdout, '');
   }
 });
+
+test('scenario asymmetric-ssd in-process: SCP11a, SCP11c and SCP10 (RSA-1024) on one platform, every check ok', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'opentsm-scenario-test-'));
+  const platform = await startPlatform({ dataDir: dir, devices: 1, ports: 'any', logLevel: 'silent', persistPhones: false });
+  const ctx = await inProcessContext(platform);
+  try {
+    const aids = new Set<string>();
+    for (const [variant, modulusBits, kid] of [['11a', undefined, 0x11], ['11c', undefined, 0x15], ['10', 1024, 0x11]] as const) {
+      const s = (await runScenarioOn('asymmetric-ssd', ctx, 1, { variant, ...(modulusBits ? { modulusBits } : {}) })) as unknown as {
+        scenario: string;
+        platform: string;
+        devices: number;
+        scp: string;
+        rsaBits?: number;
+        aid: string;
+        cards: Record<string, unknown>[];
+        checks: { name: string; ok: boolean }[];
+        checksPassed: number;
+        error?: string;
+        ok: boolean;
+      };
+      const what = `variant ${variant}`;
+      assert.equal(s.error, undefined, what);
+      assert.equal(s.ok, true, what);
+      assert.equal(s.scenario, 'asymmetric-ssd');
+      assert.equal(s.platform, 'in-process');
+      assert.equal(s.devices, 1);
+      assert.equal(s.scp, variant, what);
+      assert.equal(s.rsaBits, modulusBits, what);
+      assert.match(s.aid, /^A000000151535041[0-9A-F]{4}$/);
+      aids.add(s.aid);
+      // 1 (phones available) + 6 per card: answer, certificate on card, verifies, ISD keys absent, issuer's view, listed.
+      assert.equal(s.checks.length, 7, what);
+      assert.ok(s.checks.every((c) => c.ok), JSON.stringify(s.checks.filter((c) => !c.ok)));
+      assert.equal(s.checksPassed, 7);
+      assert.equal(s.cards.length, 1);
+      const { caId, serial, ...card } = s.cards[0]!;
+      assert.match(String(caId), /^[0-9A-Fa-f]+$/, what);
+      assert.match(String(serial), /^[0-9A-Fa-f]+$/, what);
+      assert.deepEqual(
+        card,
+        {
+          cardId: platform.phones[0]!.iccid,
+          aid: s.aid,
+          variant,
+          kvn: 0x12,
+          kid,
+          certificateVerifies: true,
+          issuerIsdKeysOnSsd: 'absent',
+          issuerHoldsKeys: false,
+          listedByIsd: { ssd: true, applet: true },
+        },
+        what,
+      );
+    }
+    assert.equal(aids.size, 3, 'a fresh SSD AID per run');
+    // The issuer holds no key of the three SSDs; the provider manages all three.
+    const held = await platform.issuer.deps.db.query<{ state: string; has_keys: number }>("SELECT state, CASE WHEN keys IS NULL THEN 0 ELSE 1 END AS has_keys FROM ssds WHERE aid IN ($1, $2, $3)", [...aids]);
+    assert.deepEqual(held.map((r) => [r.state, Number(r.has_keys)]), [['provider-managed', 0], ['provider-managed', 0], ['provider-managed', 0]]);
+  } finally {
+    await ctx.close();
+    await platform.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('scenario asymmetric-ssd: bad --scp / --rsa-bits → one exact line on stderr, exit 2, nothing on stdout', () => {
+  const cases: [string[], string][] = [
+    [['scenario', 'run', 'asymmetric-ssd', '--scp', '11b'], 'opentsm: --scp: 11b is not one of 11a, 11c, 10'],
+    [['scenario', 'run', 'ota-ssd', '--scp', '10'], 'opentsm: --scp goes with the asymmetric-ssd scenario'],
+    [['scenario', 'run', 'asymmetric-ssd', '--rsa-bits', '1024'], 'opentsm: --rsa-bits goes with --scp 10'],
+    [['scenario', 'run', 'asymmetric-ssd', '--scp', '11a', '--rsa-bits', '1024'], 'opentsm: --rsa-bits goes with --scp 10'],
+    [['scenario', 'run', 'asymmetric-ssd', '--rsa-bits', '4096', '--scp', '10'], 'opentsm: --rsa-bits: 4096 is not 1024 or 2048'],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.deepEqual(r.stderr.split('\n').filter((l) => l !== ''), [message], args.join(' '));
+    assert.equal(r.stdout, '');
+  }
+});

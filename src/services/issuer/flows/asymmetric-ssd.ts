@@ -25,6 +25,7 @@ import {
 import { getData, sendAll } from '../../../gp/client.ts';
 import { parseKeyInformationTemplate } from '../../../gp/get-data.ts';
 import { publicKeyFingerprint } from '../../ca/keys.ts';
+import { isValidPublicKey } from '../../../scp/scp11/ecka.ts';
 import type { FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
 import {
@@ -65,13 +66,18 @@ export function checkAsymmetricRequest(a: AsymmetricRequest, managedBy: 'provide
   if (!ASYMMETRIC_VARIANTS.includes(a.variant)) throw new FlowError('BAD_REQUEST', `unknown variant ${String(a.variant)}`);
   if (!variantFits(a.variant, a.trustPoint)) throw new FlowError('BAD_REQUEST', `SCP${a.variant} needs ${a.variant === '10' ? 'an RSA' : 'an EC'} trust point`);
   if (a.variant !== '10' && a.modulusBits !== undefined) throw new FlowError('BAD_REQUEST', 'modulusBits applies to SCP10 only');
+  // Checked before anything happens on the card: a trust point the card would refuse must not leave a
+  // half-made SSD behind.
   const t = a.trustPoint;
   if (isEcTrustPoint(t)) {
-    const size = t.curve === 'P-256' ? 65 : 97;
-    if (t.point.length !== 2 * size || !t.point.toUpperCase().startsWith('04')) throw new FlowError('BAD_REQUEST', `trust point is not an uncompressed ${t.curve} point`);
+    if (!isValidPublicKey(t.curve, fromHex(t.point))) throw new FlowError('BAD_REQUEST', `trust point is not an uncompressed point of ${t.curve}`);
   } else {
     const m = fromHex(t.modulus);
-    if ((m.length !== 128 && m.length !== 256) || (m[0]! & 0x80) === 0) throw new FlowError('BAD_REQUEST', 'trust point modulus must be 1024 or 2048 bits');
+    const e = fromHex(t.exponent);
+    if ((m.length !== 128 && m.length !== 256) || (m[0]! & 0x80) === 0 || (m[m.length - 1]! & 1) === 0) throw new FlowError('BAD_REQUEST', 'trust point modulus must be an odd number of 1024 or 2048 bits');
+    if (e.length < 1 || e.length > 4 || e[0] === 0 || (e[e.length - 1]! & 1) === 0 || (e.length === 1 && e[0]! < 3)) {
+      throw new FlowError('BAD_REQUEST', 'trust point exponent must be an odd integer ≥ 3 of 1..4 bytes');
+    }
   }
   return { variant: a.variant, trustPoint: t, ...(a.variant === '10' ? { modulusBits: a.modulusBits ?? 2048 } : {}) };
 }
@@ -149,7 +155,8 @@ export async function asymmetricSdInfo(deps: Pick<FlowDeps, 'db'>, cardId: strin
   );
   const r = rows[0];
   if (!r) throw new FlowError('NOT_FOUND', `no asymmetric SSD ${aid} on card ${cardId}`);
-  if (r.provider_id !== providerId) throw new FlowError('NOT_PERMITTED', `SSD ${aid} belongs to another provider`);
+  // Another provider's SSD is not found: its existence is not the caller's business.
+  if (r.provider_id !== providerId) throw new FlowError('NOT_FOUND', `no asymmetric SSD ${aid} on card ${cardId}`);
   return {
     cardId,
     aid,

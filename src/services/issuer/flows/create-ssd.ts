@@ -96,7 +96,10 @@ export async function requestSsd(deps: FlowDeps, req: CreateSsdRequest): Promise
       if (existing[0].provider_id !== req.providerId) throw new FlowError('CONFLICT', `SSD ${aid} belongs to another provider`);
       const open = await deps.flows.open<CreateSsdData>(CREATE_SSD, subject, tx);
       if (open) {
-        if ((open.data.asymmetric === undefined) !== (asymmetric === undefined)) throw new FlowError('CONFLICT', `SSD ${aid} is being created with other keys`);
+        // A repeat resumes the open flow only when it asks for the same SSD (the same keys and trust point).
+        if (JSON.stringify(open.data.asymmetric ?? null) !== JSON.stringify(asymmetric ?? null)) {
+          throw new FlowError('CONFLICT', `SSD ${aid} is being created with other parameters`);
+        }
         return open;
       }
       throw new FlowError('CONFLICT', `SSD ${aid} already exists on card ${req.cardId}`);

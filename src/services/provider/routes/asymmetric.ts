@@ -11,6 +11,7 @@ import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { RemoteProblemError } from '../../../platform/http/client.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { asProblem } from '../../common/flow-problem.ts';
+import { FlowError } from '../../common/flow-error.ts';
 import type { KeyedLock } from '../../common/keyed-lock.ts';
 import { aidSchema, cardParams, privilegesSchema, routeSchema } from '../../common/schemas.ts';
 import { PROVIDER_SD_KVN, sdKid, type AsymmetricVariant } from '../../sd-keys/asymmetric.ts';
@@ -57,15 +58,19 @@ interface Body {
   instanceAid?: string;
 }
 
-/** Forget a request the issuer refused before anything happened on the card. */
-async function abandon(deps: FlowDeps, flow: AsymmetricSsdFlow, e: RemoteProblemError): Promise<void> {
+/**
+ * Forget a request refused before anything happened on the card: by the issuer at `request`, or at `probe`
+ * (the card answers another ICCID, or already has an application with that AID).
+ */
+async function abandon(deps: FlowDeps, flow: AsymmetricSsdFlow, e: RemoteProblemError | FlowError): Promise<void> {
   const current = await deps.flows.get<AsymmetricSsdFlow['data']>(flow.id);
-  if (!current || current.step !== 'request') return;
+  if (!current || (current.step !== 'request' && current.step !== 'probe')) return;
   await deps.db.transaction(async (tx) => {
     await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [current.data.cardId, current.data.aid]);
     await tx.execute("DELETE FROM ssds WHERE card_id = $1 AND aid = $2 AND state = 'requested'", [current.data.cardId, current.data.aid]);
     await deps.flows.recordFailure(current, e.message, true, tx);
-    await deps.audit(tx, { actor: deps.actor, action: 'ssd.request-refused', subject: current.subject, details: { status: e.status, code: e.problem?.code ?? e.code, flowId: flow.id } });
+    const details = e instanceof RemoteProblemError ? { status: e.status, code: e.problem?.code ?? e.code } : { code: e.code, step: current.step };
+    await deps.audit(tx, { actor: deps.actor, action: 'ssd.request-refused', subject: current.subject, details: { ...details, flowId: flow.id } });
   });
 }
 
@@ -78,6 +83,7 @@ export async function getAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, l
       return await runAsymmetricSsd(deps, ports, flow);
     } catch (e) {
       if (e instanceof RemoteProblemError && e.code === 'REMOTE_PROBLEM' && e.status >= 400 && e.status < 500 && e.problem?.code !== 'IDEMPOTENCY_IN_PROGRESS') await abandon(deps, flow, e);
+      if (e instanceof FlowError && e.code === 'CONFLICT' && e.step === 'probe') await abandon(deps, flow, e);
       throw e;
     }
   });
