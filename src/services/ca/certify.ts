@@ -77,6 +77,39 @@ export interface SignedCertificate {
   readonly issuedAt: string;
 }
 
+/** What every issued certificate's view holds, SD or OCE. */
+export interface IssuedFields {
+  readonly serial: string;
+  readonly caId: string;
+  /** Hex of the subject id ('5F20'). */
+  readonly subjectId: string;
+  readonly publicKeyFingerprint: string;
+  readonly certificate: Uint8Array;
+  readonly certificateSha256: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly issuedAt: string;
+  readonly revokedAt: string | null;
+  readonly reason: string | null;
+}
+
+/** The common fields of a certificate just signed by CA `caId` (not revoked). */
+export function issuedFields(caId: string, signed: SignedCertificate): IssuedFields {
+  return {
+    serial: signed.serial,
+    caId,
+    subjectId: signed.subjectId,
+    publicKeyFingerprint: signed.publicKeyFingerprint,
+    certificate: signed.certificate,
+    certificateSha256: signed.certificateSha256,
+    notBefore: signed.notBefore,
+    notAfter: signed.notAfter,
+    issuedAt: signed.issuedAt,
+    revokedAt: null,
+    reason: null,
+  };
+}
+
 /** Check `req` against `ca`. `defaultSubjectId` is called (after the key check) only when `req.subjectId` is absent. */
 export function checkCertification(ca: CaRecord, req: CertificationRequest, defaultSubjectId: () => Uint8Array): CheckedCertification {
   const days = req.validityDays ?? DEFAULT_VALIDITY_DAYS;

@@ -14,7 +14,7 @@
 import { concat, fromHex } from '../../core/bytes.ts';
 import type { CertificateScheme } from '../../scp/scp10/certificate.ts';
 import { getCaRecord, type CaDeps } from './authority.ts';
-import { certify, checkCertification, sha256Prefix8, type SdKeyUsage, type SdPublicKey } from './certify.ts';
+import { certify, checkCertification, issuedFields, sha256Prefix8, type IssuedFields, type SdKeyUsage, type SdPublicKey } from './certify.ts';
 import { CaError } from './errors.ts';
 
 export { DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, type SdKeyUsage, type SdPublicKey } from './certify.ts';
@@ -39,23 +39,12 @@ export interface SdCertificateRequest {
   readonly validityDays?: number;
 }
 
-export interface IssuedCertificate {
+/** An SD certificate (`serial`: upper-case hex, the '93' value of an SCP11 certificate). */
+export interface IssuedCertificate extends IssuedFields {
   readonly kind: 'sd';
-  /** Upper-case hex (the '93' value of an SCP11 certificate). */
-  readonly serial: string;
-  readonly caId: string;
   readonly cardId: string;
   readonly sdAid: string;
-  readonly subjectId: string;
   readonly keyUsage: SdKeyUsage | null;
-  readonly publicKeyFingerprint: string;
-  readonly certificate: Uint8Array;
-  readonly certificateSha256: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly issuedAt: string;
-  readonly revokedAt: string | null;
-  readonly reason: string | null;
 }
 
 export function defaultSubjectId(cardId: string, sdAid: string): Uint8Array {
@@ -78,20 +67,10 @@ export async function issueSdCertificate(deps: CaDeps, caId: string, req: SdCert
   return certify(deps, checked, 'sd', async (tx, signed) => {
     const issued: IssuedCertificate = {
       kind: 'sd',
-      serial: signed.serial,
-      caId: ca.caId,
+      ...issuedFields(ca.caId, signed),
       cardId,
       sdAid,
-      subjectId: signed.subjectId,
       keyUsage: checked.keyUsage,
-      publicKeyFingerprint: signed.publicKeyFingerprint,
-      certificate: signed.certificate,
-      certificateSha256: signed.certificateSha256,
-      notBefore: signed.notBefore,
-      notAfter: signed.notAfter,
-      issuedAt: signed.issuedAt,
-      revokedAt: null,
-      reason: null,
     };
     await tx.execute(
       `INSERT INTO ca_certificates (serial, ca_id, card_id, sd_aid, subject_id, public_key, key_fingerprint, key_usage, certificate,

@@ -20,7 +20,7 @@
  */
 import type { CertificateScheme } from '../../scp/scp10/certificate.ts';
 import { getCaRecord, type CaDeps } from './authority.ts';
-import { certify, checkCertification, publicKeyBytesOf, sha256Prefix8, type SdPublicKey } from './certify.ts';
+import { certify, checkCertification, issuedFields, publicKeyBytesOf, sha256Prefix8, type IssuedFields, type SdPublicKey } from './certify.ts';
 import { CaError } from './errors.ts';
 
 export interface OceCertificateRequest {
@@ -34,25 +34,13 @@ export interface OceCertificateRequest {
   readonly scheme?: CertificateScheme;
 }
 
-export interface IssuedOceCertificate {
+/** An OCE certificate; `subjectId` is the OCE identifier, `serial` the '93' value (SCP10 certificates carry none). */
+export interface IssuedOceCertificate extends IssuedFields {
   readonly kind: 'oce';
-  /** Upper-case hex (the '93' value of an SCP11 certificate; SCP10 certificates carry none). */
-  readonly serial: string;
-  readonly caId: string;
-  /** Hex of the subject id ('5F20'): the OCE identifier. */
-  readonly subjectId: string;
   /** SCP11: `keyAgreement` ('00 80'); SCP10: null (the format has no key usage). */
   readonly keyUsage: 'keyAgreement' | null;
   /** SCP10: the signature scheme; SCP11: null. */
   readonly scheme: CertificateScheme | null;
-  readonly publicKeyFingerprint: string;
-  readonly certificate: Uint8Array;
-  readonly certificateSha256: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly issuedAt: string;
-  readonly revokedAt: string | null;
-  readonly reason: string | null;
 }
 
 /** The default subject id of an OCE certificate (see the module header). */
@@ -82,19 +70,9 @@ export async function issueOceCertificate(deps: CaDeps, caId: string, req: OceCe
   return certify(deps, checked, 'oce', async (tx, signed) => {
     const issued: IssuedOceCertificate = {
       kind: 'oce',
-      serial: signed.serial,
-      caId: ca.caId,
-      subjectId: signed.subjectId,
+      ...issuedFields(ca.caId, signed),
       keyUsage: ca.kind === 'scp11' ? 'keyAgreement' : null,
       scheme: checked.scheme,
-      publicKeyFingerprint: signed.publicKeyFingerprint,
-      certificate: signed.certificate,
-      certificateSha256: signed.certificateSha256,
-      notBefore: signed.notBefore,
-      notAfter: signed.notAfter,
-      issuedAt: signed.issuedAt,
-      revokedAt: null,
-      reason: null,
     };
     await tx.execute(
       `INSERT INTO ca_oce_certificates (serial, ca_id, subject_id, public_key, key_fingerprint, key_usage, scheme, certificate,
