@@ -408,3 +408,16 @@ test("GET DATA 'E0' inside the sessions: parseKeyInformationTemplate reads 'A1'/
   const r11 = await provisionScp11();
   assert.deepEqual(await kit(await openScp11Session(r11.io, scp11Options(r11, '11a', 'pinned'))), [[0x10, 1, 'b0:65', 'f0:1'], [0x11, 1, 'b1:32', 'f0:1'], [0x15, 1, 'b1:32', 'f0:1']]);
 });
+
+test('generateKeyPair keeps the private scalar at the curve size (OpenSSL drops leading zero bytes)', async () => {
+  const { generateKeyPair: gen, publicKeyOf: pub } = await import('../../src/scp/scp11/ecka.ts');
+  for (let i = 0; i < 6000; i++) {
+    const k = gen('P-256');
+    assert.equal(k.privateKey.length, 32);
+    if (k.privateKey[0] === 0) {
+      assert.deepEqual(pub('P-256', k.privateKey), k.publicKey);
+      return;
+    }
+  }
+  assert.fail('no scalar with a leading zero byte in 6000 draws (probability about 6e-11)');
+});

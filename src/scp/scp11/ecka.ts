@@ -72,7 +72,12 @@ export function generateKeyPair(curve: CurveName, random?: RandomSource): EcKeyP
   const ecdh = createECDH(info.openssl);
   if (random === undefined) {
     ecdh.generateKeys();
-    return Object.freeze({ curve, privateKey: Uint8Array.from(ecdh.getPrivateKey()), publicKey: Uint8Array.from(ecdh.getPublicKey()) });
+    // OpenSSL gives d without its leading zero bytes (1 time in 256 a byte shorter): keep the curve's size.
+    const raw = ecdh.getPrivateKey();
+    const privateKey = new Uint8Array(info.size);
+    privateKey.set(raw, info.size - raw.length);
+    raw.fill(0);
+    return Object.freeze({ curve, privateKey, publicKey: Uint8Array.from(ecdh.getPublicKey()) });
   }
   for (let attempt = 0; attempt < 64; attempt++) {
     const d = random(info.size);
