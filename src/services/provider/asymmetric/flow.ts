@@ -29,6 +29,7 @@ import { buildGetData, parseKeyInformationTemplate } from '../../../gp/get-data.
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { buildSelect } from '../../../gp/select.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
+import type { Database } from '../../../platform/storage/database.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
 import { publicKeyFingerprint } from '../../ca/keys.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
@@ -126,7 +127,7 @@ function iccidOf(response: Uint8Array): string {
   return toHex(t.value).toUpperCase();
 }
 
-async function setState(deps: FlowDeps, tx: Parameters<Parameters<FlowDeps['db']['transaction']>[0]>[0], d: AsymmetricSsdData, state: string): Promise<void> {
+async function setState(tx: Database, d: AsymmetricSsdData, state: string): Promise<void> {
   await tx.execute('UPDATE ssds SET state = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [state, now(), d.cardId, d.aid]);
 }
 
@@ -194,7 +195,7 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
               d.cardId,
               d.aid,
             ]);
-            await setState(deps, tx, d, 'sd-received');
+            await setState(tx, d, 'sd-received');
             await deps.audit(tx, {
               actor: deps.actor,
               action: 'sd.info-received',
@@ -223,7 +224,7 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
           const publicKey = publicKeyHex(d.variant === '10' ? parseGeneratedRsaPublicKey(g) : { point: parseGeneratedEcPublicKey(g) });
           flow = await deps.db.transaction(async (tx) => {
             await tx.execute('UPDATE asymmetric_sds SET public_key = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [JSON.stringify(publicKey), now(), d.cardId, d.aid]);
-            await setState(deps, tx, d, 'rekeyed');
+            await setState(tx, d, 'rekeyed');
             if (deleteSetup) await deps.audit(tx, { actor: deps.actor, action: 'key.deleted', subject, details: { kvn: ISSUER_SETUP_KVN, reason: "the issuer's set-up key set" } });
             await deps.audit(tx, {
               actor: deps.actor,
@@ -267,7 +268,7 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
             ...(firstPresent ? [buildDeleteKey({ kvn: d.firstKey!.kvn })] : []),
           ]);
           flow = await deps.db.transaction(async (tx) => {
-            await setState(deps, tx, d, 'certified');
+            await setState(tx, d, 'certified');
             await deps.audit(tx, { actor: deps.actor, action: 'certificate.installed', subject, details: { serial: d.serial ?? null, kvn: PROVIDER_SD_KVN, kid } });
             if (firstPresent) await deps.audit(tx, { actor: deps.actor, action: 'key.deleted', subject, details: { kvn: d.firstKey!.kvn, kid, reason: 'replaced by the certified key pair' } });
             return deps.flows.advance(flow, 'install-applet', {}, tx);
