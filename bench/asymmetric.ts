@@ -16,7 +16,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform } from '../src/cli/platform-runner.ts';
+import { startPlatform } from '../src/runtime/index.ts';
 import { fromHex } from '../src/core/bytes.ts';
 import { createCard } from '../src/card/index.ts';
 import { generateRsaKeyPair } from '../src/card/sd/rsa-keys.ts';

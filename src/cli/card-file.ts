@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { SimulatedCard, createCard, type ProfileName } from '../card/index.ts';
 import { CardStateError } from '../card/errors.ts';
 import { UsageError } from './errors.ts';
-import { PHONE_FORMAT } from './phones.ts';
+import { PHONE_FORMAT } from '../runtime/index.ts';
 
 /** The phone record when `json` is a phone file of `opentsm up` (format `opentsm-phone` with a card state). */
 function phoneRecord(json: string): Record<string, unknown> | undefined {

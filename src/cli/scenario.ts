@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { formatOptions, parseArgs, parseIntArg, type OptionSpec } from './args.ts';
 import { UsageError } from './errors.ts';
-import { startPlatform, type Platform, type PlatformDescriptor } from './platform-runner.ts';
+import { startPlatform, type Platform, type PlatformDescriptor } from '../runtime/index.ts';
 import { DEFAULT_DATA_DIR } from './up.ts';
 import { Checks, ScenarioFailure } from './scenarios/checks.ts';
 import { inProcessContext, readDescriptor, remoteContext, type ScenarioContext } from './scenarios/context.ts';

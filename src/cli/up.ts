@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { formatOptions, parseArgs, parseIntArg, type OptionSpec } from './args.ts';
 import { UsageError } from './errors.ts';
-import { startPlatform, PLATFORM_FILE } from './platform-runner.ts';
+import { startPlatform, PLATFORM_FILE } from '../runtime/index.ts';
 import { LOG_LEVELS, type LogLevel } from '../platform/log/logger.ts';
 import type { DatabaseSettings } from '../platform/config/config.ts';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPlatform } from '../../src/cli/platform-runner.ts';
+import { startPlatform } from '../../src/runtime/index.ts';
 import { runScenarioOn } from '../../src/cli/scenario.ts';
 import { inProcessContext } from '../../src/cli/scenarios/context.ts';
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PLATFORM_FILE } from '../../src/cli/platform-runner.ts';
+import { PLATFORM_FILE } from '../../src/runtime/index.ts';
 
 import { MAIN, NODE, up } from './up-process.ts';
 

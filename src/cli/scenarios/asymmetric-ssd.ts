@@ -20,7 +20,7 @@ import { verifyCertificate } from '../../scp/scp10/certificate.ts';
 import { rsaPublicKey } from '../../scp/scp10/rsa.ts';
 import { probeKeySet } from '../../services/sd-keys/operations.ts';
 import type { AsymmetricVariant } from '../../services/sd-keys/asymmetric.ts';
-import type { PhoneRecord } from '../phones.ts';
+import type { PhoneRecord } from '../../runtime/index.ts';
 import { Checks, freshSsdAid } from './checks.ts';
 import type { ScenarioContext } from './context.ts';
 import { isdKeysOf, listByIsd } from './ota-ssd.ts';

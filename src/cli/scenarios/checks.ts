@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../../core/bytes.ts';
 import { keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../services/sd-keys/key-set.ts';
-import { PROVIDER_AID_PREFIX } from '../platform-runner.ts';
+import { PROVIDER_AID_PREFIX } from '../../runtime/index.ts';
 
 export interface Check {
   readonly check: string;

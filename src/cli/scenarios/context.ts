@@ -24,8 +24,8 @@ import type { SdKeySet } from '../../services/sd-keys/key-set.ts';
 import type { Sealer } from '../../services/common/deps.ts';
 import type { Database } from '../../platform/storage/database.ts';
 import { UsageError } from '../errors.ts';
-import { loadPhones, type PhoneRecord } from '../phones.ts';
-import { PLATFORM_FILE, PLATFORM_FORMAT, type Platform, type PlatformDescriptor, type PlatformUrls } from '../platform-runner.ts';
+import { loadPhones, type PhoneRecord } from '../../runtime/index.ts';
+import { PLATFORM_FILE, PLATFORM_FORMAT, type Platform, type PlatformDescriptor, type PlatformUrls } from '../../runtime/index.ts';
 
 export type ExpiryTrigger = 'sweep' | 'api';
 

@@ -9,7 +9,7 @@ import { getStatus } from '../../gp/client.ts';
 import { GetStatusScope } from '../../gp/registry.ts';
 import { keySetFromHex, type KeySetKcvs, type SdKeySet } from '../../services/sd-keys/key-set.ts';
 import { openSd, probeKeySet } from '../../services/sd-keys/operations.ts';
-import type { PhoneRecord } from '../phones.ts';
+import type { PhoneRecord } from '../../runtime/index.ts';
 import { Checks, freshSsdAid, kcvsOf } from './checks.ts';
 import type { ScenarioContext } from './context.ts';
 

@@ -12,7 +12,7 @@ import { InProcessChannel } from '../../transport/in-process.ts';
 import type { KeySetKcvs } from '../../services/sd-keys/key-set.ts';
 import { probeKeySet } from '../../services/sd-keys/operations.ts';
 import { Terminal, issueTerminalIdentity } from '../../terminal/index.ts';
-import { manufacturePhone } from '../phones.ts';
+import { manufacturePhone } from '../../runtime/index.ts';
 import { Checks, freshSsdAid, kcvsOf } from './checks.ts';
 import type { ScenarioContext } from './context.ts';
 import { isdKeysOf, listByIsd } from './ota-ssd.ts';

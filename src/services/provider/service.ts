@@ -33,6 +33,8 @@ import { httpCaPort } from './asymmetric/ca-port.ts';
 import { ASYMMETRIC_SSD, runAsymmetricSsd, type AsymmetricPorts, type AsymmetricSsdData } from './asymmetric/flow.ts';
 import type { CaPort, ProviderCas } from './asymmetric/ports.ts';
 
+export type { ProviderCas };
+
 export interface ProviderServiceOptions {
   /** The CN of this platform's certificate = its provider id at the issuer (default `provider`). */
   readonly providerId?: string;
