@@ -1,5 +1,5 @@
 /** Typed errors of the phone (src/device). */
-import { OpentsmError } from '../core/errors.ts';
+import { RemoteError } from '../transport/errors.ts';
 
 export type DeviceErrorCode =
   /** The OTA server could not be reached, or the connection kept breaking beyond the retry limit. */
@@ -9,13 +9,9 @@ export type DeviceErrorCode =
   /** The OTA server answered something that is not RAM over HTTP. */
   | 'PROTOCOL';
 
-export class DeviceError extends OpentsmError {
+export class DeviceError extends RemoteError {
   declare readonly code: DeviceErrorCode;
-  readonly status: number | undefined;
-  readonly problemCode: string | undefined;
   constructor(code: DeviceErrorCode, message: string, options?: ErrorOptions & { status?: number; problemCode?: string }) {
     super(code, message, options);
-    this.status = options?.status;
-    this.problemCode = options?.problemCode;
   }
 }

@@ -1,5 +1,5 @@
 /** Typed errors of the business terminal (src/terminal). */
-import { OpentsmError } from '../core/errors.ts';
+import { RemoteError } from '../transport/errors.ts';
 
 export type TerminalErrorCode =
   /** The provider could not be reached (after the retries allowed). */
@@ -17,13 +17,9 @@ export type TerminalErrorCode =
   /** The terminal was stopped. */
   | 'STOPPED';
 
-export class TerminalError extends OpentsmError {
+export class TerminalError extends RemoteError {
   declare readonly code: TerminalErrorCode;
-  readonly status: number | undefined;
-  readonly problemCode: string | undefined;
   constructor(code: TerminalErrorCode, message: string, options?: ErrorOptions & { status?: number; problemCode?: string }) {
     super(code, message, options);
-    this.status = options?.status;
-    this.problemCode = options?.problemCode;
   }
 }

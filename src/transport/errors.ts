@@ -35,3 +35,20 @@ export class TransportError extends OpentsmError {
     this.pcscCode = options?.pcscCode;
   }
 }
+
+/**
+ * Base of the errors a remote peer on the path to a card causes (the OTA server, a phone's admin agent, a
+ * provider's terminal relay, a RAM over HTTP server): `status` and `problemCode` when the peer answered an
+ * RFC 9457 problem. DeviceError, TerminalError, RamClientError and RamServerError (OtaError) extend it.
+ */
+export class RemoteError extends OpentsmError {
+  /** The peer's HTTP status, when it answered one. */
+  readonly status: number | undefined;
+  /** The peer's problem code, when it answered a problem. */
+  readonly problemCode: string | undefined;
+  constructor(code: string, message: string, options?: ErrorOptions & { status?: number; problemCode?: string }) {
+    super(code, message, options);
+    this.status = options?.status;
+    this.problemCode = options?.problemCode;
+  }
+}

@@ -14,7 +14,7 @@ import { loadCa, type CertificateAuthority } from '../../platform/tls/ca.ts';
 import { ensureIdentity } from '../../platform/tls/issue.ts';
 import { mutualTlsAgent } from '../../platform/tls/options.ts';
 import { openServiceStorage, type ServiceStorage } from '../../services/common/bootstrap.ts';
-import { otaCardAccess } from '../../services/common/card-access.ts';
+import { otaCardAccess } from '../../services/ota/client.ts';
 import { keyStoreSealer } from '../../services/common/sealer.ts';
 import { issuerKeySlot } from '../../services/issuer/key-slot.ts';
 import { ISSUER_MIGRATIONS } from '../../services/issuer/schema.ts';

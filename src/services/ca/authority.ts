@@ -9,6 +9,7 @@ import type { Database, Row } from '../../platform/storage/database.ts';
 import type { Auditor, Sealer } from '../common/deps.ts';
 import { CaError } from './errors.ts';
 import { ALGORITHMS, DEFAULT_ALGORITHM, generateCa, rsaNumbersOf, sealPrivateKey, sha256Hex, type CaAlgorithm, type CaKind } from './keys.ts';
+import type { CaView } from './view.ts';
 
 export interface CaDeps {
   readonly db: Database;
@@ -25,19 +26,8 @@ export interface CaDeps {
 export const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const CA_ID_PATTERN = /^[0-9A-F]{16}$/;
 
-export interface CaInfo {
-  readonly caId: string;
-  readonly owner: string;
-  readonly kind: CaKind;
-  readonly algorithm: CaAlgorithm;
-  /** SCP11: uncompressed point (the PK.CA-KLOC.ECDSA trust point); SCP10: SubjectPublicKeyInfo DER. */
-  readonly publicKey: Uint8Array;
-  /** SCP10: the trust point's modulus and exponent (PK.TP_EX.AUT). */
-  readonly rsa?: { readonly modulus: Uint8Array; readonly exponent: Uint8Array };
-  /** Self-signed CA certificate ('7F21'). */
-  readonly certificate: Uint8Array;
-  readonly createdAt: string;
-}
+/** A CA's public information (the one definition is view.ts). */
+export type CaInfo = CaView;
 
 export interface CaRecord extends CaInfo {
   readonly privateKeySealed: Uint8Array;

@@ -21,21 +21,14 @@ import type { CaAlgorithm, CaKind } from './keys.ts';
 import type { OceCertificateRequest } from './oce.ts';
 import type { RevocationEntry, RevocationReason } from './revocation.ts';
 import type { TrustAnchor, TrustSource } from './trust.ts';
+import { getCa, type CaDeps } from './authority.ts';
+import { CaError } from './errors.ts';
+import { issueSdCertificate } from './issue.ts';
+import { issueOceCertificate } from './oce.ts';
+import { caViewFromJson, type CaView } from './view.ts';
 
-/** A CA's public information (GET /v1/cas/{caId}). */
-export interface CaView {
-  readonly caId: string;
-  readonly owner: string;
-  readonly kind: CaKind;
-  readonly algorithm: CaAlgorithm;
-  /** SCP11: uncompressed point (PK.CA-KLOC.ECDSA); SCP10: SubjectPublicKeyInfo DER. */
-  readonly publicKey: Uint8Array;
-  /** SCP10: the trust point's modulus and exponent (PK.TP_EX.AUT). */
-  readonly rsa?: { readonly modulus: Uint8Array; readonly exponent: Uint8Array };
-  /** Self-signed CA certificate ('7F21'). */
-  readonly certificate: Uint8Array;
-  readonly createdAt: string;
-}
+/** A CA's public information (GET /v1/cas/{caId}); one definition in view.ts. */
+export type { CaView };
 
 /** An issued certificate, SD or OCE (`kind`). */
 export interface CertificateView {
@@ -109,19 +102,7 @@ function nullableString(body: Json, name: string): string | null {
   return v;
 }
 
-function caViewOf(b: Json): CaView {
-  const rsa = b.rsa as Json | undefined;
-  return {
-    caId: stringOf(b, 'caId'),
-    owner: stringOf(b, 'owner'),
-    kind: stringOf(b, 'kind') as CaKind,
-    algorithm: stringOf(b, 'algorithm') as CaAlgorithm,
-    publicKey: hexOf(b, 'publicKey'),
-    ...(rsa === undefined ? {} : { rsa: { modulus: hexOf(rsa, 'modulus'), exponent: hexOf(rsa, 'exponent') } }),
-    certificate: hexOf(b, 'certificate'),
-    createdAt: stringOf(b, 'createdAt'),
-  };
-}
+const caViewOf = caViewFromJson;
 
 function certificateViewOf(b: Json): CertificateView {
   const kind = b.kind;
@@ -199,13 +180,6 @@ export function caClient(client: Pick<PlatformClient, 'get' | 'post'>): CaClient
   };
 }
 
-interface CaViewBody {
-  caId: string;
-  kind: CaKind;
-  algorithm: CaAlgorithm;
-  publicKey: string;
-}
-
 export function httpTrustSource(client: Pick<PlatformClient, 'get'>): TrustSource {
   const anchors = new Map<string, TrustAnchor>();
   return {
@@ -213,8 +187,8 @@ export function httpTrustSource(client: Pick<PlatformClient, 'get'>): TrustSourc
       const cached = anchors.get(caId);
       if (cached !== undefined) return cached;
       try {
-        const r = await client.get<CaViewBody>(`/v1/cas/${encodeURIComponent(caId)}`);
-        const a: TrustAnchor = { caId: r.body.caId, kind: r.body.kind, algorithm: r.body.algorithm, publicKey: fromHex(r.body.publicKey) };
+        const ca = caViewFromJson((await client.get<Json>(`/v1/cas/${encodeURIComponent(caId)}`)).body);
+        const a: TrustAnchor = { caId: ca.caId, kind: ca.kind, algorithm: ca.algorithm, publicKey: ca.publicKey };
         anchors.set(caId, a);
         return a;
       } catch (e) {
@@ -225,6 +199,32 @@ export function httpTrustSource(client: Pick<PlatformClient, 'get'>): TrustSourc
     async revocations(caId) {
       const r = await client.get<{ revoked: RevocationEntry[] }>(`/v1/cas/${encodeURIComponent(caId)}/revoked`);
       return r.body.revoked;
+    },
+  };
+}
+
+export type { CaDeps };
+
+/** What a CA owner calls to have keys certified (the provider's port is satisfied by either client). */
+export type CaOwnerClient = Pick<CaClient, 'getCa' | 'issueSdCertificate' | 'issueOceCertificate'>;
+
+/**
+ * The CA's calls in the same process, as CA owner `owner` (tests, one-process benches): the same views as over
+ * HTTP (each answer goes through the wire form), without the idempotency store — each call issues.
+ */
+export function localCaClient(deps: CaDeps, owner: string): CaOwnerClient {
+  const wire = (c: { readonly certificate: Uint8Array }) => certificateViewOf({ ...(c as unknown as Json), certificate: toHex(c.certificate) });
+  return {
+    async getCa(caId) {
+      const ca = await getCa(deps.db, caId);
+      if (ca === undefined) throw new CaError('UNKNOWN_CA', `unknown CA ${caId}`);
+      return ca;
+    },
+    async issueSdCertificate(caId, req) {
+      return wire(await issueSdCertificate(deps, caId, req, owner));
+    },
+    async issueOceCertificate(caId, req) {
+      return wire(await issueOceCertificate(deps, caId, req, owner));
     },
   };
 }

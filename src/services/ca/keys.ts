@@ -5,7 +5,7 @@
  * for one signature and wipes the scratch copy afterwards.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { concat, toHex, zeroize } from '../../core/bytes.ts';
+import { toHex, zeroize } from '../../core/bytes.ts';
 import type { RandomSource } from '../../crypto/random.ts';
 import { bcdDate, KEY_USAGE_SIGNATURE, signCertificate, today } from '../../scp/scp11/certificate.ts';
 import { generateKeyPair, type CurveName } from '../../scp/scp11/ecka.ts';
@@ -104,11 +104,8 @@ export function rsaPublicKeyObject(spki: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
 }
 
-/** SHA-256 (upper-case hex) of a public key's canonical bytes: the EC point, or modulus ‖ exponent. */
-export function publicKeyFingerprint(key: { readonly point: Uint8Array } | { readonly modulus: Uint8Array; readonly exponent: Uint8Array }): string {
-  const bytes = 'point' in key ? key.point : concat(key.modulus, key.exponent);
-  return sha256Hex(bytes);
-}
+/** SHA-256 (upper-case hex) of a public key's canonical bytes (services/common/fingerprint.ts). */
+export { publicKeyFingerprint } from '../common/fingerprint.ts';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return toHex(new Uint8Array(createHash('sha256').update(bytes).digest()));

@@ -16,7 +16,8 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { ProblemError } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
-import { createCa, getCa, type CaDeps, type CaInfo } from './authority.ts';
+import { createCa, getCa, type CaDeps } from './authority.ts';
+import { caViewJson, caViewSchema } from './view.ts';
 import { CaError, type CaErrorCode } from './errors.ts';
 import type { CaCertificate } from './certificates.ts';
 import { issueSdCertificate, type SdKeyUsage, type SdPublicKey } from './issue.ts';
@@ -42,21 +43,7 @@ const createBody = {
   additionalProperties: false,
 } as const;
 
-const caView = {
-  type: 'object',
-  required: ['caId', 'owner', 'kind', 'algorithm', 'publicKey', 'certificate', 'createdAt'],
-  properties: {
-    caId: str,
-    owner: str,
-    kind: str,
-    algorithm: str,
-    publicKey: { type: 'string', description: 'SCP11: uncompressed point (PK.CA-KLOC.ECDSA); SCP10: SubjectPublicKeyInfo DER, hex' },
-    rsa: { type: 'object', required: ['modulus', 'exponent'], properties: { modulus: str, exponent: str }, additionalProperties: false },
-    certificate: { type: 'string', description: "self-signed CA certificate '7F21', hex" },
-    createdAt: str,
-  },
-  additionalProperties: false,
-} as const;
+const caView = caViewSchema;
 
 const publicKeyBody = {
   oneOf: [
@@ -211,18 +198,7 @@ async function mapped<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-export function caViewOf(ca: CaInfo) {
-  return {
-    caId: ca.caId,
-    owner: ca.owner,
-    kind: ca.kind,
-    algorithm: ca.algorithm,
-    publicKey: toHex(ca.publicKey),
-    ...(ca.rsa === undefined ? {} : { rsa: { modulus: toHex(ca.rsa.modulus), exponent: toHex(ca.rsa.exponent) } }),
-    certificate: toHex(ca.certificate),
-    createdAt: ca.createdAt,
-  };
-}
+export const caViewOf = caViewJson;
 
 export function certificateViewOf(c: CaCertificate) {
   return { ...c, certificate: toHex(c.certificate) };

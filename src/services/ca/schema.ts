@@ -7,10 +7,7 @@
  * the revocation view covers both tables.
  */
 import type { Migration } from '../../platform/storage/database.ts';
-
-function both(f: (t: { blob: string }) => string): Migration['sql'] {
-  return { sqlite: f({ blob: 'BLOB' }), postgres: f({ blob: 'BYTEA' }) };
-}
+import { both } from '../../platform/storage/dialect.ts';
 
 export const CA_MIGRATIONS: readonly Migration[] = [
   {

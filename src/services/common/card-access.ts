@@ -1,11 +1,11 @@
 /**
  * How the platforms reach a card (ARCHITECTURE.md §2: only APDUs over a transport). Over the air, through the
- * OTA server's admin API (`POST /devices/{id}/scripts`, device id = card id); through a provider's business
+ * OTA server's admin API (`POST /devices/{id}/scripts`, device id = card id; `otaCardAccess` in the OTA's
+ * client, services/ota/client.ts); through a provider's business
  * terminal (wired by the terminal service: any `CardAccess` for `{ kind: 'terminal' }` routes).
  */
 import { request as httpsRequest, type Agent } from 'node:https';
 import { OpentsmError } from '../../core/errors.ts';
-import { RemoteOtaChannel } from '../ota/remote-channel.ts';
 import type { CardAccess, CardRoute } from './deps.ts';
 
 export type CardAccessErrorCode = 'NO_ROUTE';
@@ -18,12 +18,7 @@ export class CardAccessError extends OpentsmError {
   }
 }
 
-export interface OtaCardAccessOptions {
-  /** Time limit per script asked of the OTA server (default: the server's). */
-  readonly timeoutMs?: number;
-}
-
-/** A `fetch` for RemoteOtaChannel that goes through `agent` (mutual TLS to an https admin API). */
+/** A `fetch` (for an actor's client) that goes through `agent` (mutual TLS to an https admin API). */
 export function agentFetch(agent: Agent): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -41,22 +36,6 @@ export function agentFetch(agent: Agent): typeof fetch {
       req.end(body);
     });
   }) as typeof fetch;
-}
-
-/** Cards reached through the OTA admin API at `otaAdminUrl`; `agent` for an https (mTLS) admin API. */
-export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCardAccessOptions = {}): CardAccess {
-  const base = new URL(otaAdminUrl);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`OTA admin URL must be http(s), got ${otaAdminUrl}`);
-  const f = agent !== undefined ? agentFetch(agent) : undefined;
-  return async (cardId: string, route: CardRoute) => {
-    if (route.kind !== 'ota') throw new CardAccessError('NO_ROUTE', `route ${route.kind} is not OTA`);
-    return new RemoteOtaChannel({
-      baseUrl: base.href,
-      deviceId: cardId,
-      ...(f !== undefined ? { fetch: f } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-  };
 }
 
 /** Dispatch on the route's kind; a kind without an access refuses with CardAccessError('NO_ROUTE'). */

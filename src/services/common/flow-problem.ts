@@ -10,7 +10,8 @@
  *   FlowError CARD_REFUSED,
  *   ApduError (status word)        409 CARD_REFUSED        `sw` says what the card answered
  *   SecureChannelError             502 SECURE_CHANNEL      the card did not authenticate with the keys held
- *   TransportError, OtaError,
+ *   TransportError, RemoteError
+ *   (OtaError),
  *   CardAccessError, unreachable
  *   remote OTA                     503 CARD_UNREACHABLE    `Retry-After`; `flowId` — retrying the request resumes it
  *   RemoteProblemError (another
@@ -22,8 +23,7 @@ import { ApduError } from '../../apdu/errors.ts';
 import { ProblemError } from '../../platform/errors.ts';
 import { RemoteProblemError } from '../../platform/http/client.ts';
 import { SecureChannelError } from '../../scp/errors.ts';
-import { TransportError } from '../../transport/errors.ts';
-import { OtaError } from '../ota/errors.ts';
+import { RemoteError, TransportError } from '../../transport/errors.ts';
 import { CardAccessError } from './card-access.ts';
 import { FlowError } from './flow-error.ts';
 
@@ -64,7 +64,7 @@ export function flowProblem(e: unknown, context: ProblemContext = {}): ProblemEr
   if (e instanceof SecureChannelError) {
     return new ProblemError({ status: 502, code: 'SECURE_CHANNEL', detail: `secure channel failed: ${e.code}`, extra: base });
   }
-  if (e instanceof TransportError || e instanceof OtaError || e instanceof CardAccessError) {
+  if (e instanceof TransportError || e instanceof RemoteError || e instanceof CardAccessError) {
     return new ProblemError({
       status: 503,
       code: 'CARD_UNREACHABLE',

@@ -1,5 +1,5 @@
 /**
- * `IssuerHttpClient`: the provider's side of the issuer's API (IssuerClient of provider/flows/take-over.ts)
+ * `IssuerHttpClient`: the provider's side of the issuer's API (the provider's IssuerClient port, structurally)
  * over a PlatformClient with mutual TLS. Every POST carries an Idempotency-Key that is stable for
  * (operation, card, AID[, scope]) — a retry after a lost answer replays the issuer's first answer instead of
  * acting twice. `withScope(flowId)` keys the requests of one take-over flow apart from an earlier, abandoned
@@ -10,10 +10,8 @@ import type { PrivilegeName } from '../../gp/privileges.ts';
 import type { PlatformClient } from '../../platform/http/client.ts';
 import type { SdKeySet } from '../sd-keys/key-set.ts';
 import type { CardRoute } from '../common/deps.ts';
-import type { IssuerClient } from '../provider/flows/take-over.ts';
 import type { IssuerSsdView } from './manage.ts';
-import type { AsymmetricIssuerPort } from '../provider/asymmetric/ports.ts';
-import type { AsymmetricSdInfo } from '../sd-keys/asymmetric.ts';
+import type { AsymmetricSdInfo, AsymmetricVariant, TrustPointKey } from '../sd-keys/asymmetric.ts';
 
 export interface SsdRequestAnswer {
   readonly cardId: string;
@@ -22,7 +20,22 @@ export interface SsdRequestAnswer {
   readonly flowId: string;
 }
 
-export class IssuerHttpClient implements IssuerClient, AsymmetricIssuerPort {
+/** `POST /v1/asymmetric-ssd-requests`: an asymmetric SSD for the calling provider (ARCHITECTURE.md §4 flow 4). */
+export interface AsymmetricSsdRequest {
+  readonly cardId: string;
+  readonly aid: string;
+  readonly privileges: readonly PrivilegeName[];
+  readonly route: CardRoute;
+  readonly variant: AsymmetricVariant;
+  readonly trustPoint: TrustPointKey;
+  readonly modulusBits?: 1024 | 2048;
+}
+
+/**
+ * The issuer's API as another platform calls it. The caller's own ports (the provider's IssuerClient and
+ * AsymmetricIssuerPort) are satisfied structurally: the issuer does not depend on its callers' types.
+ */
+export class IssuerHttpClient {
   readonly #http: PlatformClient;
   readonly #scope: string | undefined;
 
@@ -48,7 +61,7 @@ export class IssuerHttpClient implements IssuerClient, AsymmetricIssuerPort {
     return r.body;
   }
 
-  async requestAsymmetricSsd(req: Parameters<AsymmetricIssuerPort['requestAsymmetricSsd']>[0]): Promise<AsymmetricSdInfo> {
+  async requestAsymmetricSsd(req: AsymmetricSsdRequest): Promise<AsymmetricSdInfo> {
     const r = await this.#http.post<AsymmetricSdInfo>('/v1/asymmetric-ssd-requests', {
       body: {
         cardId: req.cardId,

@@ -4,13 +4,8 @@
  * issuer holds them. Key columns hold envelope-encrypted blobs (keystore), never plain keys.
  */
 import type { Migration } from '../../platform/storage/database.ts';
+import { both } from '../../platform/storage/dialect.ts';
 import { FLOWS_MIGRATION } from '../../platform/flows/store.ts';
-
-const blob = { sqlite: 'BLOB', postgres: 'BYTEA' };
-
-function both(f: (t: { blob: string }) => string): Migration['sql'] {
-  return { sqlite: f({ blob: blob.sqlite }), postgres: f({ blob: blob.postgres }) };
-}
 
 export const ISSUER_MIGRATIONS: readonly Migration[] = [
   FLOWS_MIGRATION,

@@ -14,8 +14,8 @@ import { fromHex, toHex } from '../../core/bytes.ts';
 import { PlatformClient, RemoteProblemError } from '../../platform/http/client.ts';
 import { TransportError } from '../../transport/errors.ts';
 import type { CardAccess, CardRoute } from '../common/deps.ts';
-import { MAX_RELAY_COMMANDS, RELAY_PATHS, TERMINAL_ID, type RelayScriptAnswer } from '../provider/relay/api.ts';
-import { RelayError, isRelayErrorCode } from '../provider/relay/errors.ts';
+import { MAX_RELAY_COMMANDS, RELAY_PATHS, TERMINAL_ID, type RelayScriptAnswer } from '../provider/client.ts';
+import { RelayError, isRelayErrorCode } from '../provider/client.ts';
 
 /** Which provider runs a terminal: its base URL (`https://provider:7102`). */
 export type ProviderUrlOf = (terminalId: string, cardId: string) => string | Promise<string>;

@@ -2,16 +2,17 @@
  * The OTA server (ARCHITECTURE.md §1 `ota`): the only path from platforms to phones. Platform code asks for
  * `channel(deviceId)` — a `CardChannel` whose `transmit(apdu)` becomes a one-command RAM over HTTP script —
  * or `transmitScript(deviceId, apdus)`; the device is woken up by a push, its admin agent connects over
- * PSK-TLS and fetches the script (see ram-endpoint.ts for sessions, resumption and the no-double-execution
+ * PSK-TLS and fetches the script (see transport/ram-http/server-session.ts for sessions, resumption and the no-double-execution
  * rule, ram-server.ts for the wire).
  */
 import type { PushTrigger } from '../../transport/ram-http/trigger.ts';
 import { OtaChannel, type OtaChannelOptions } from './channel.ts';
 import { OtaError } from './errors.ts';
+import { problem } from './problem.ts';
 import type { PskStore } from './psk-store.ts';
 import type { PushGateway } from './push.ts';
 import { isPollable } from './push-long-poll.ts';
-import { MAX_SCRIPT_COMMANDS, RamEndpoint, type RamEndpointOptions } from './ram-endpoint.ts';
+import { MAX_SCRIPT_COMMANDS, RamEndpoint, type RamEndpointOptions } from '../../transport/ram-http/server-session.ts';
 import { RamServer, type RamFaults } from './ram-server.ts';
 
 export interface OtaServerOptions extends Omit<RamEndpointOptions, 'trigger'> {
@@ -51,7 +52,7 @@ export class OtaServer {
     this.#store = options.pskStore;
     this.#push = options.push;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.endpoint = new RamEndpoint({ ...options, trigger: (id) => this.#trigger(id) });
+    this.endpoint = new RamEndpoint({ ...options, trigger: (id) => this.#trigger(id), problem });
     this.ram = new RamServer({
       endpoint: this.endpoint,
       pskStore: options.pskStore,

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { encodeTrigger } from '../../transport/ram-http/trigger.ts';
 import type { PskStore } from './psk-store.ts';
-import type { RamEndpoint, RamReply } from './ram-endpoint.ts';
+import type { RamEndpoint, RamReply } from '../../transport/ram-http/server-session.ts';
 import type { PollablePushGateway } from './push-long-poll.ts';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem.ts';
 

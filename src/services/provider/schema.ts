@@ -4,18 +4,15 @@
  * rotation campaigns.
  */
 import type { Migration } from '../../platform/storage/database.ts';
+import { both } from '../../platform/storage/dialect.ts';
 import { FLOWS_MIGRATION } from '../../platform/flows/store.ts';
-
-function both(f: (blob: string) => string): Migration['sql'] {
-  return { sqlite: f('BLOB'), postgres: f('BYTEA') };
-}
 
 export const PROVIDER_MIGRATIONS: readonly Migration[] = [
   FLOWS_MIGRATION,
   {
     id: '0002_provider_inventory',
     sql: both(
-      (blob) => `CREATE TABLE ssds (
+      ({ blob }) => `CREATE TABLE ssds (
         card_id TEXT NOT NULL,
         aid TEXT NOT NULL,
         route TEXT NOT NULL,
@@ -62,7 +59,7 @@ export const PROVIDER_MIGRATIONS: readonly Migration[] = [
   {
     id: '0003_provider_asymmetric',
     sql: both(
-      (blob) => `CREATE TABLE oce_identities (
+      ({ blob }) => `CREATE TABLE oce_identities (
         kind TEXT PRIMARY KEY,
         ca_id TEXT NOT NULL,
         private_key ${blob} NOT NULL,

@@ -16,7 +16,8 @@
  * Bad answers from the server end the session with a `RamClientError` (REFUSED, PROTOCOL); a connection that
  * cannot be resumed with CONNECTION_FAILED; a stop request with STOPPED.
  */
-import { OpentsmError, CodecError } from '../../core/errors.ts';
+import { CodecError } from '../../core/errors.ts';
+import { RemoteError } from '../errors.ts';
 import { toHex } from '../../core/bytes.ts';
 import {
   ADMIN_HEADER,
@@ -78,14 +79,10 @@ export type RamClientErrorCode =
   /** The owner stopped the agent while it was (re)trying. */
   | 'STOPPED';
 
-export class RamClientError extends OpentsmError {
+export class RamClientError extends RemoteError {
   declare readonly code: RamClientErrorCode;
-  readonly status: number | undefined;
-  readonly problemCode: string | undefined;
   constructor(code: RamClientErrorCode, message: string, options?: ErrorOptions & { status?: number; problemCode?: string }) {
     super(code, message, options);
-    this.status = options?.status;
-    this.problemCode = options?.problemCode;
   }
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_STATIC_KEY } from '../../../src/card/index.ts';
 import { SecureSession } from '../../../src/scp/secure-session.ts';
 import { listRegistry } from '../../../src/gp/client.ts';
 import { buildOtaAdminApi } from '../../../src/services/ota/admin-api.ts';
-import { RemoteOtaChannel } from '../../../src/services/ota/remote-channel.ts';
+import { RemoteOtaChannel } from '../../../src/services/ota/client.ts';
 import { OtaError } from '../../../src/services/ota/errors.ts';
 import { rig } from './helpers.ts';
 

@@ -24,7 +24,7 @@ import {
 } from '../../../gp/asymmetric-keys.ts';
 import { getData, sendAll } from '../../../gp/client.ts';
 import { parseKeyInformationTemplate } from '../../../gp/get-data.ts';
-import { publicKeyFingerprint } from '../../ca/keys.ts';
+import { publicKeyFingerprint } from '../../common/fingerprint.ts';
 import { isValidPublicKey } from '../../../scp/scp11/ecka.ts';
 import type { FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';

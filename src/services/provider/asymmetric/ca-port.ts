@@ -1,14 +1,11 @@
 /**
  * The provider's `CaPort` over the CA service's HTTP API (`caClient`, mutual TLS, CN = the provider id), or
- * over the CA's functions in the same process (`localCaPort`, for tests and one-process benches). The CA's
+ * over the CA's in-process client (`localCaPort`, for tests and one-process benches); either way through the
+ * CA's typed client (services/ca/client.ts), never the CA's internals. The CA's
  * public key is cached per CA id: a CA's key never changes.
  */
 import { toHex } from '../../../core/bytes.ts';
-import { getCa, type CaDeps } from '../../ca/authority.ts';
-import type { CaClient } from '../../ca/client.ts';
-import { issueSdCertificate } from '../../ca/issue.ts';
-import { curveOf } from '../../ca/keys.ts';
-import { issueOceCertificate } from '../../ca/oce.ts';
+import { localCaClient, type CaDeps, type CaOwnerClient } from '../../ca/client.ts';
 import type { TrustPointKey } from '../../sd-keys/asymmetric.ts';
 import type { CaPort } from './ports.ts';
 
@@ -16,7 +13,7 @@ type CaKeyView = { readonly kind: 'scp11' | 'scp10'; readonly algorithm: string;
 
 function trustPointOf(ca: CaKeyView): TrustPointKey {
   if (ca.kind === 'scp11') {
-    const curve = curveOf(ca.algorithm as 'P-256' | 'P-384');
+    const curve = ca.algorithm;
     if (curve !== 'P-256' && curve !== 'P-384') throw new TypeError(`unsupported CA curve ${curve}`);
     return { curve, point: toHex(ca.publicKey).toUpperCase() };
   }
@@ -37,7 +34,7 @@ function cached(load: (caId: string) => Promise<TrustPointKey>): (caId: string) 
   };
 }
 
-export function httpCaPort(client: CaClient): CaPort {
+export function httpCaPort(client: CaOwnerClient): CaPort {
   return {
     trustPoint: cached(async (caId) => trustPointOf(await client.getCa(caId))),
     async issueSdCertificate(caId, req, idempotencyKey) {
@@ -51,22 +48,7 @@ export function httpCaPort(client: CaClient): CaPort {
   };
 }
 
-/** The CA's functions called directly, as CA owner `owner` (no idempotency store: each call issues). */
+/** The CA's in-process client, as CA owner `owner` (no idempotency store: each call issues). */
 export function localCaPort(deps: CaDeps, owner: string): CaPort {
-  const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
-  return {
-    trustPoint: cached(async (caId) => {
-      const ca = await getCa(deps.db, caId);
-      if (ca === undefined) throw new TypeError(`unknown CA ${caId}`);
-      return trustPointOf(ca);
-    }),
-    async issueSdCertificate(caId, req) {
-      const c = await issueSdCertificate(deps, caId, { cardId: req.cardId, sdAid: req.sdAid, publicKey: req.publicKey }, owner);
-      return { serial: c.serial, certificate: c.certificate, subjectId: hex(c.subjectId) };
-    },
-    async issueOceCertificate(caId, req) {
-      const c = await issueOceCertificate(deps, caId, { publicKey: req.publicKey }, owner);
-      return { serial: c.serial, certificate: c.certificate, subjectId: hex(c.subjectId) };
-    },
-  };
+  return httpCaPort(localCaClient(deps, owner));
 }

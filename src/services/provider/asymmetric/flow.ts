@@ -31,7 +31,7 @@ import { buildSelect } from '../../../gp/select.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
-import { publicKeyFingerprint } from '../../ca/keys.ts';
+import { publicKeyFingerprint } from '../../common/fingerprint.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
 import {

@@ -11,8 +11,10 @@
  */
 import { OpentsmError } from '../../../core/errors.ts';
 import type { RandomSource } from '../../../crypto/random.ts';
-import { OtaError } from '../../ota/errors.ts';
-import { RamEndpoint } from '../../ota/ram-endpoint.ts';
+import { STATUS_CODES } from 'node:http';
+import { problemType } from '../../../platform/errors.ts';
+import { RamServerError as OtaError } from '../../../transport/ram-http/server-errors.ts';
+import { RamEndpoint } from '../../../transport/ram-http/server-session.ts';
 import { RELAY_PATHS, TERMINAL_ID, type ServiceRequestBody, type ServiceRequestView } from './api.ts';
 import { RelayError, type RelayErrorCode } from './errors.ts';
 import { ServiceRequests, viewOf, type ServiceRequest } from './requests.ts';
@@ -80,6 +82,7 @@ export class TerminalRelay {
       lingerMs: options.lingerMs ?? 20_000,
       // Terminals keep a poll open at all times: nothing to wake up.
       trigger: () => {},
+      problem: (status, code, detail, instance) => ({ type: problemType(code), title: STATUS_CODES[status] ?? 'Error', status, detail, instance, code }),
       ...(options.random !== undefined ? { random: options.random } : {}),
     });
     this.requests = new ServiceRequests({

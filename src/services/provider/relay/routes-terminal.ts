@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../../../platform/errors.ts';
 import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT } from '../../../transport/ram-http/headers.ts';
-import type { RamReply } from '../../ota/ram-endpoint.ts';
+import type { RamReply } from '../../../transport/ram-http/server-session.ts';
 import {
   REQUEST_ID,
   RELAY_PATHS,

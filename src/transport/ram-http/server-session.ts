@@ -1,5 +1,5 @@
 /**
- * The OTA server's RAM over HTTP endpoint (GlobalPlatform Amendment B §3.3–§3.8) as a state machine
+ * The server side of RAM over HTTP (GlobalPlatform Amendment B §3.3–§3.8) as a state machine
  * without sockets: `handle(request)` takes one authenticated POST of an admin agent and returns the reply
  * (200 with a command script, 204 to end the session, or 4xx problem+json); `enqueue(job)` queues a script
  * for a device. Timers (linger) and the push come in through `RamEndpointOptions`.
@@ -14,7 +14,10 @@
  * (no resume) while a script is out fails that script with SESSION_LOST: whether it ran is unknown.
  *
  * Every refused request (bad headers, content type, encoding, unknown session, response to a script never
- * sent) leaves the state untouched.
+ * sent) leaves the state untouched. Refusals are RFC 9457 problems; the service that mounts the endpoint (the
+ * OTA server, a provider's terminal relay) renders them in its own shape (`RamEndpointOptions.problem`).
+ *
+ * Used by services/ota (phones over the air) and services/provider/relay (business terminals).
  */
 import { CodecError } from '../../core/errors.ts';
 import { assertBytes, toHex, equalConstantTime } from '../../core/bytes.ts';
@@ -29,11 +32,36 @@ import {
   parseContentType,
   parseResume,
   parseScriptStatus,
-} from '../../transport/ram-http/headers.ts';
-import { encodeCommandScript, decodeResponseScript, type LengthForm } from '../../transport/ram-http/script.ts';
-import { continuesScript } from '../../transport/ram-http/execute.ts';
-import { OtaError } from './errors.ts';
-import { PROBLEM_CONTENT_TYPE, problem, type OtaProblemCode } from './problem.ts';
+} from './headers.ts';
+import { encodeCommandScript, decodeResponseScript, type LengthForm } from './script.ts';
+import { continuesScript } from './execute.ts';
+import { RamServerError as OtaError } from './server-errors.ts';
+
+/** Why the endpoint refuses a request of an admin agent (the problem's `code`). */
+export type RamProblemCode =
+  | 'BAD_PROTOCOL'
+  | 'BAD_AGENT_ID'
+  | 'AGENT_MISMATCH'
+  | 'BAD_HEADER'
+  | 'UNEXPECTED_BODY'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BAD_SCRIPT'
+  | 'UNKNOWN_SESSION'
+  | 'UNKNOWN_SCRIPT'
+  | 'DUPLICATE_RESPONSE'
+  | 'RESUME_MISMATCH'
+  | 'SUPERSEDED'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED';
+
+/** RFC 9457 problem+json media type. */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** How the mounting service renders a refusal as an RFC 9457 problem object (its `type` URIs, its fields). */
+export type RenderProblem = (status: number, code: RamProblemCode, detail: string, instance: string) => Record<string, unknown>;
+
+/** The default rendering: a plain RFC 9457 problem with `code`. */
+export const plainProblem: RenderProblem = (status, code, detail, instance) => ({ type: 'about:blank', title: code, status, detail, instance, code });
 
 /** Most C-APDUs in one script (the response counts them in one byte). */
 export const MAX_SCRIPT_COMMANDS = 255;
@@ -56,7 +84,7 @@ export interface RamReply {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
   /** Problem code for 4xx replies (logging, tests). */
-  readonly code?: OtaProblemCode;
+  readonly code?: string;
 }
 
 /** A script waiting for, or out at, a device. */
@@ -84,6 +112,8 @@ export interface RamEndpointOptions {
   readonly schedule?: (ms: number, fn: () => void) => () => void;
   /** Called when a device must be woken up. */
   readonly trigger: (deviceId: string) => void;
+  /** How refusals are rendered (default `plainProblem`). */
+  readonly problem?: RenderProblem;
 }
 
 interface Outstanding {
@@ -115,14 +145,15 @@ interface DeviceState {
 
 const EMPTY = new Uint8Array(0);
 
-function problemReply(status: number, code: OtaProblemCode, detail: string, instance: string): RamReply {
-  const body = new TextEncoder().encode(JSON.stringify(problem(status, code, detail, instance)));
+function problemReply(render: RenderProblem, status: number, code: RamProblemCode, detail: string, instance: string): RamReply {
+  const body = new TextEncoder().encode(JSON.stringify(render(status, code, detail, instance)));
   return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'x-admin-protocol': ADMIN_PROTOCOL }, body, code };
 }
 
 export class RamEndpoint {
   readonly basePath: string;
   readonly #lingerMs: number;
+  readonly #problem: RenderProblem;
   readonly #idleMs: number;
   readonly #repushMs: number;
   readonly #form: LengthForm;
@@ -138,6 +169,7 @@ export class RamEndpoint {
     this.basePath = options.basePath ?? '/ram';
     if (!/^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/.test(this.basePath)) throw new RangeError('basePath must be an absolute path without a trailing slash');
     this.#lingerMs = options.lingerMs ?? 1000;
+    this.#problem = options.problem ?? plainProblem;
     this.#idleMs = options.sessionIdleMs ?? 30_000;
     this.#repushMs = options.repushMs ?? 5000;
     this.#form = options.scriptForm ?? 'definite';
@@ -266,7 +298,7 @@ export class RamEndpoint {
 
   #handle(req: RamRequest): RamReply | Promise<RamReply> {
     const path = req.path.split('?')[0]!;
-    const refuse = (status: number, code: OtaProblemCode, detail: string) => problemReply(status, code, detail, path);
+    const refuse = (status: number, code: RamProblemCode, detail: string) => problemReply(this.#problem, status, code, detail, path);
     if (req.method !== 'POST') return { ...refuse(405, 'METHOD_NOT_ALLOWED', 'RAM over HTTP takes POST only'), headers: { 'content-type': PROBLEM_CONTENT_TYPE, allow: 'POST' } };
     // Path first: which request is this?
     let key: 'initial' | { token: string; seq: number };
@@ -308,7 +340,7 @@ export class RamEndpoint {
     st: DeviceState,
     req: RamRequest,
     resume: boolean,
-    refuse: (status: number, code: OtaProblemCode, detail: string) => RamReply,
+    refuse: (status: number, code: RamProblemCode, detail: string) => RamReply,
   ): RamReply | Promise<RamReply> {
     if (req.body.length !== 0) return refuse(400, 'UNEXPECTED_BODY', 'the first POST of a session carries no body');
     const s = st.session;
@@ -326,7 +358,7 @@ export class RamEndpoint {
         const w = s.waiter;
         s.waiter = undefined;
         w.cancel();
-        w.resolve(problemReply(409, 'SUPERSEDED', 'a newer request of this agent took over', this.basePath));
+        w.resolve(problemReply(this.#problem, 409, 'SUPERSEDED', 'a newer request of this agent took over', this.basePath));
       }
     }
     const fresh: Session = {
@@ -350,7 +382,7 @@ export class RamEndpoint {
     req: RamRequest,
     key: { token: string; seq: number },
     resume: boolean,
-    refuse: (status: number, code: OtaProblemCode, detail: string) => RamReply,
+    refuse: (status: number, code: RamProblemCode, detail: string) => RamReply,
   ): RamReply | Promise<RamReply> {
     const s = st.session;
     const enc = new TextEncoder();
@@ -432,7 +464,7 @@ export class RamEndpoint {
       const old = s.waiter;
       return new Promise<RamReply>((resolve) => {
         s.waiter = { resolve, cancel: old.cancel };
-        old.resolve(problemReply(409, 'SUPERSEDED', 'a newer request of this agent took over', this.basePath));
+        old.resolve(problemReply(this.#problem, 409, 'SUPERSEDED', 'a newer request of this agent took over', this.basePath));
       });
     }
     return this.#next(st, s);

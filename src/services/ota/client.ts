@@ -1,9 +1,14 @@
 /**
+ * The OTA server's typed client (ARCHITECTURE.md §3: actors meet only through their clients).
  * `RemoteOtaChannel`: a `CardChannel` onto a phone through the OTA server's admin API (admin-api.ts), for
  * services in other processes. Problem codes come back as `OtaError`s with the same codes as in-process.
+ * `otaCardAccess`: the issuer's and the provider's way to reach cards over the air.
  */
+import type { Agent } from 'node:https';
 import type { CardChannel } from '../../apdu/channel.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
+import { agentFetch, CardAccessError } from '../common/card-access.ts';
+import type { CardAccess, CardRoute } from '../common/deps.ts';
 import { OtaError, type OtaErrorCode } from './errors.ts';
 
 export interface RemoteOtaChannelOptions {
@@ -74,4 +79,25 @@ export class RemoteOtaChannel implements CardChannel {
     }
     return responses.map((r: string) => fromHex(r));
   }
+}
+
+export interface OtaCardAccessOptions {
+  /** Time limit per script asked of the OTA server (default: the server's). */
+  readonly timeoutMs?: number;
+}
+
+/** Cards reached through the OTA admin API at `otaAdminUrl`; `agent` for an https (mTLS) admin API. */
+export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCardAccessOptions = {}): CardAccess {
+  const base = new URL(otaAdminUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`OTA admin URL must be http(s), got ${otaAdminUrl}`);
+  const f = agent !== undefined ? agentFetch(agent) : undefined;
+  return async (cardId: string, route: CardRoute) => {
+    if (route.kind !== 'ota') throw new CardAccessError('NO_ROUTE', `route ${route.kind} is not OTA`);
+    return new RemoteOtaChannel({
+      baseUrl: base.href,
+      deviceId: cardId,
+      ...(f !== undefined ? { fetch: f } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  };
 }
