@@ -14,7 +14,7 @@ import { PlatformClient, RemoteProblemError } from '../platform/http/client.ts';
 import { mutualTlsAgent } from '../platform/tls/options.ts';
 import type { TlsIdentity } from '../platform/tls/issue.ts';
 import type { PrivilegeName } from '../gp/privileges.ts';
-import { RELAY_PATHS, terminalAgentId, terminalCommonName, type ServiceRequestView } from '../services/provider/relay/api.ts';
+import { RELAY_PATHS, terminalAgentId, terminalCommonName, type ServiceRequestView } from '../services/provider/client.ts';
 import { readCardId } from './card-id.ts';
 import { TerminalError } from './errors.ts';
 import { TerminalAgent } from './ram-agent.ts';

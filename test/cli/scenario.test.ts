@@ -36,7 +36,7 @@ test('scenario run ota-ssd --devices 3: JSON summary ending with "ok": true, eve
     assert.equal(c.state, 'provider-managed');
     assert.equal(c.kvn, 0x30);
     assert.equal(c.kcvs.kvn, 0x30);
-    assert.deepEqual(c.probes, { providerKeys: 'match', issuerIsdKeys: 'mismatch' });
+    assert.deepEqual(c.probes, { providerKvn: 'present', issuerIsdKeys: 'mismatch' });
     assert.equal(c.issuerHoldsKeys, false);
     assert.equal(c.listedByIsd, true);
   }
@@ -52,28 +52,31 @@ test('scenario rotate-keys in-process: four cases per card, key versions advance
     const s = (await runScenarioOn('rotate-keys', ctx, 2)) as unknown as {
       ok: boolean;
       error?: string;
-      rotations: { case: string; trigger: string; kvn: { before: number; after: number }; probes: { newKeys: string; oldKeys: string } }[];
+      rotations: { case: string; trigger: string; kvn: { before: number; after: number }; probes: { newKvn: string; oldKvn: string } }[];
     };
     assert.equal(s.error, undefined);
     assert.equal(s.ok, true);
     assert.deepEqual(
-      s.rotations.map((r) => [r.case, r.trigger, r.kvn.before, r.kvn.after, r.probes.newKeys, r.probes.oldKeys]),
+      s.rotations.map((r) => [r.case, r.trigger, r.kvn.before, r.kvn.after, r.probes.newKvn, r.probes.oldKvn]),
       [
-        ['provider-forced', 'provider API', 0x30, 0x31, 'match', 'absent'],
-        ['provider-forced', 'provider API', 0x30, 0x31, 'match', 'absent'],
-        ['provider-expiry', 'provider expiry sweep', 0x31, 0x32, 'match', 'absent'],
-        ['provider-expiry', 'provider expiry sweep', 0x31, 0x32, 'match', 'absent'],
-        ['issuer-forced', 'issuer API', 1, 2, 'match', 'absent'],
-        ['issuer-forced', 'issuer API', 1, 2, 'match', 'absent'],
-        ['issuer-expiry', 'issuer expiry sweep', 2, 3, 'match', 'absent'],
-        ['issuer-expiry', 'issuer expiry sweep', 2, 3, 'match', 'absent'],
+        ['provider-forced', 'provider API', 0x30, 0x31, 'present', 'absent'],
+        ['provider-forced', 'provider API', 0x30, 0x31, 'present', 'absent'],
+        ['provider-expiry', 'provider expiry sweep', 0x31, 0x32, 'present', 'absent'],
+        ['provider-expiry', 'provider expiry sweep', 0x31, 0x32, 'present', 'absent'],
+        ['issuer-forced', 'issuer API', 1, 2, 'present', 'absent'],
+        ['issuer-forced', 'issuer API', 1, 2, 'present', 'absent'],
+        ['issuer-expiry', 'issuer expiry sweep', 2, 3, 'present', 'absent'],
+        ['issuer-expiry', 'issuer expiry sweep', 2, 3, 'present', 'absent'],
       ],
     );
-    // The issuer holds no key of the provider-managed SSDs, but the keys of the issuer-managed ones.
-    const held = await platform.issuer.deps.db.query<{ managed_by: string; has_keys: number }>(
-      'SELECT managed_by, CASE WHEN keys IS NULL THEN 0 ELSE 1 END AS has_keys FROM ssds ORDER BY managed_by',
-    );
-    assert.deepEqual(held.map((r) => [r.managed_by, Number(r.has_keys)]), [['issuer', 1], ['issuer', 1], ['provider', 0], ['provider', 0]]);
+    // The issuer holds no key of the provider-managed SSDs, but the keys of the issuer-managed ones (its API says).
+    const held: [string, boolean][] = [];
+    for (const p of platform.phones) {
+      const r = await platform.operator.issuer.get<{ ssds: { managedBy: string; keysHeld: boolean }[] }>(`/v1/cards/${p.iccid}/ssds`);
+      held.push(...r.body.ssds.map((x) => [x.managedBy, x.keysHeld] as [string, boolean]));
+    }
+    held.sort((a, b) => a[0].localeCompare(b[0]));
+    assert.deepEqual(held, [['issuer', true], ['issuer', true], ['provider', false], ['provider', false]]);
   } finally {
     await ctx.close();
     await platform.close();

@@ -5,7 +5,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../../core/bytes.ts';
-import { keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../services/sd-keys/key-set.ts';
 import { PROVIDER_AID_PREFIX } from '../../runtime/index.ts';
 
 export interface Check {
@@ -44,8 +43,4 @@ export class Checks {
 /** A fresh SSD AID under the provider's permitted prefix (so that scenarios can run again on the same platform). */
 export function freshSsdAid(): string {
   return PROVIDER_AID_PREFIX + toHex(new Uint8Array(randomBytes(2))).toUpperCase();
-}
-
-export function kcvsOf(set: SdKeySet): KeySetKcvs {
-  return keySetKcvs(set);
 }

@@ -1,9 +1,9 @@
 /**
  * What a scenario works with, whether the platform runs in this process (a temporary one) or is a running
  * `opentsm up` found through its data folder: the operator's clients, the phones (ICCIDs and the factory's
- * ISD keys), a card channel over the OTA path for probes, the keys the platforms hold (read from their own
- * databases under their KEK — the data folder's owner may do that; the services never answer keys), and how
- * key expiry is brought about.
+ * ISD keys), a card channel over the OTA path for probes, and how key expiry is brought about. A scenario sees
+ * only what an operator sees (ARCHITECTURE.md §3): the services' read APIs over mutual TLS (an SSD's state, key
+ * version and KCVs — never keys) and the card itself; it never opens a service's database.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,21 +13,39 @@ import { PlatformClient } from '../../platform/http/client.ts';
 import { loadCa, type CertificateAuthority } from '../../platform/tls/ca.ts';
 import { ensureIdentity } from '../../platform/tls/issue.ts';
 import { mutualTlsAgent } from '../../platform/tls/options.ts';
-import { openServiceStorage, type ServiceStorage } from '../../services/common/bootstrap.ts';
 import { otaCardAccess } from '../../services/ota/client.ts';
-import { keyStoreSealer } from '../../services/common/sealer.ts';
-import { issuerKeySlot } from '../../services/issuer/key-slot.ts';
-import { ISSUER_MIGRATIONS } from '../../services/issuer/schema.ts';
-import { providerKeySlot } from '../../services/provider/key-slot.ts';
-import { PROVIDER_MIGRATIONS } from '../../services/provider/schema.ts';
-import type { SdKeySet } from '../../services/sd-keys/key-set.ts';
-import type { Sealer } from '../../services/common/deps.ts';
-import type { Database } from '../../platform/storage/database.ts';
+import type { KeySetKcvs } from '../../services/sd-keys/key-set.ts';
 import { UsageError } from '../errors.ts';
 import { loadPhones, type PhoneRecord } from '../../runtime/index.ts';
 import { PLATFORM_FILE, PLATFORM_FORMAT, type Platform, type PlatformDescriptor, type PlatformUrls } from '../../runtime/index.ts';
 
 export type ExpiryTrigger = 'sweep' | 'api';
+
+/** An SSD as a platform's read API answers it (`GET /v1/cards/{cardId}/ssds/{aid}`): no keys. */
+export interface SsdKeysView {
+  readonly state: string;
+  readonly scp: number;
+  readonly kvn: number;
+  readonly kcvs: KeySetKcvs;
+}
+
+/** What the issuer answers besides: whether it holds keys of the SSD. */
+export interface IssuerSsdKeysView extends SsdKeysView {
+  readonly keysHeld: boolean;
+}
+
+async function ssdView<T extends SsdKeysView>(client: PlatformClient, who: string, cardId: string, aid: string): Promise<T> {
+  const r = await client.get<T & { kvn: number | null; kcvs: KeySetKcvs | null }>(`/v1/cards/${cardId}/ssds/${aid}`);
+  if (r.body.kvn === null || r.body.kcvs === null) throw new Error(`the ${who} holds no keys of SSD ${aid} on card ${cardId} (state ${r.body.state})`);
+  return r.body;
+}
+
+function readApis(operator: { readonly issuer: PlatformClient; readonly provider: PlatformClient }) {
+  return {
+    providerSsd: (cardId: string, aid: string) => ssdView<SsdKeysView>(operator.provider, 'provider', cardId, aid),
+    issuerSsd: (cardId: string, aid: string) => ssdView<IssuerSsdKeysView>(operator.issuer, 'issuer', cardId, aid),
+  };
+}
 
 export interface ScenarioContext {
   /** 'in-process' or the data folder of the running platform. */
@@ -42,8 +60,10 @@ export interface ScenarioContext {
   readonly asProvider: { readonly issuer: PlatformClient };
   /** A channel to a phone's card over the OTA path. */
   channel(cardId: string): Promise<CardChannel>;
-  providerKeys(cardId: string, aid: string): Promise<SdKeySet>;
-  issuerKeys(cardId: string, aid: string): Promise<SdKeySet>;
+  /** The provider's view of an SSD (operator, provider API). */
+  providerSsd(cardId: string, aid: string): Promise<SsdKeysView>;
+  /** The issuer's view of an SSD (operator, issuer API). */
+  issuerSsd(cardId: string, aid: string): Promise<IssuerSsdKeysView>;
   /**
    * Make the keys of an SSD expire and have the platform rotate them: in-process by setting keys_expire_at
    * in the past and running the platform's expiry sweep; against a running platform through the API
@@ -78,8 +98,7 @@ export async function inProcessContext(platform: Platform): Promise<ScenarioCont
     operator: platform.operator,
     asProvider: { issuer: new PlatformClient({ baseUrl: platform.urls.issuer, agent: providerAgent }) },
     channel: async (cardId) => platform.ota.ota.channel(cardId),
-    providerKeys: (cardId, aid) => providerKeySlot(platform.provider.deps.db, platform.provider.deps.sealer, cardId, aid).current(),
-    issuerKeys: (cardId, aid) => issuerKeySlot(platform.issuer.deps.db, platform.issuer.deps.sealer, cardId, aid).current(),
+    ...readApis(platform.operator),
     async expire(by, targets) {
       const past = new Date(Date.now() - 60_000).toISOString();
       const db = by === 'issuer' ? platform.issuer.deps.db : platform.provider.deps.db;
@@ -113,20 +132,12 @@ export async function readDescriptor(dataDir: string): Promise<PlatformDescripto
   return d;
 }
 
-/** A context on a running platform, through its data folder (operator certificate, CA, phones, databases). */
+/** A context on a running platform, through its data folder (operator certificate, CA, phones) and its APIs. */
 export async function remoteContext(dataDir: string, descriptor: PlatformDescriptor): Promise<ScenarioContext> {
   const config: PlatformConfig = loadConfig({ dataDir, database: descriptor.database, logLevel: 'silent' });
   const ca = await loadCa(config.tlsDir);
   const operatorAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: 'operator', usage: 'client' }));
   const providerAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: descriptor.providerId, usage: 'both', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] }));
-  const storages: ServiceStorage[] = [];
-  const open = async (service: 'issuer' | 'provider'): Promise<{ db: Database; sealer: Sealer }> => {
-    const s = await openServiceStorage(config, service, service === 'issuer' ? ISSUER_MIGRATIONS : PROVIDER_MIGRATIONS);
-    storages.push(s);
-    return { db: s.db, sealer: keyStoreSealer(s.keystore, service) };
-  };
-  let issuerStore: Promise<{ db: Database; sealer: Sealer }> | undefined;
-  let providerStore: Promise<{ db: Database; sealer: Sealer }> | undefined;
   const operator = {
     issuer: new PlatformClient({ baseUrl: descriptor.urls.issuer, agent: operatorAgent }),
     provider: new PlatformClient({ baseUrl: descriptor.urls.provider, agent: operatorAgent }),
@@ -144,14 +155,7 @@ export async function remoteContext(dataDir: string, descriptor: PlatformDescrip
     operator,
     asProvider: { issuer: new PlatformClient({ baseUrl: descriptor.urls.issuer, agent: providerAgent }) },
     channel: (cardId) => access(cardId, { kind: 'ota' }),
-    async providerKeys(cardId, aid) {
-      const s = await (providerStore ??= open('provider'));
-      return providerKeySlot(s.db, s.sealer, cardId, aid).current();
-    },
-    async issuerKeys(cardId, aid) {
-      const s = await (issuerStore ??= open('issuer'));
-      return issuerKeySlot(s.db, s.sealer, cardId, aid).current();
-    },
+    ...readApis(operator),
     async expire(by, targets) {
       const stamp = Date.now();
       if (by === 'issuer') {
@@ -170,7 +174,6 @@ export async function remoteContext(dataDir: string, descriptor: PlatformDescrip
     async close() {
       operatorAgent.destroy();
       providerAgent.destroy();
-      for (const s of storages) await s.close();
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * Scenario `ota-ssd` (ARCHITECTURE.md §4 flow 3 over the air): for each of N phones the provider asks for an
  * SSD (`POST /v1/cards/{id}/ssds`, route OTA) — the issuer creates it through the ISD, delivers its initial
- * keys, hands it over; the provider replaces them. Then the card is asked: the provider's keys open the SSD,
- * the issuer's (the ISD's) do not, the ISD's registry lists it; the issuer holds no key of it.
+ * keys, hands it over; the provider replaces them. Then, as an operator sees it: the KCVs answered are those the
+ * provider's API reports; the card holds the key version the provider reports (INITIALIZE UPDATE, card-probe.ts)
+ * and the issuer's (the ISD's) keys do not open the SSD; the ISD's registry lists it; the issuer's API says it
+ * holds no key of it.
  */
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { getStatus } from '../../gp/client.ts';
@@ -10,7 +12,8 @@ import { GetStatusScope } from '../../gp/registry.ts';
 import { keySetFromHex, type KeySetKcvs, type SdKeySet } from '../../services/sd-keys/key-set.ts';
 import { openSd, probeKeySet } from '../../services/sd-keys/operations.ts';
 import type { PhoneRecord } from '../../runtime/index.ts';
-import { Checks, freshSsdAid, kcvsOf } from './checks.ts';
+import { keyVersionOnCard } from './card-probe.ts';
+import { Checks, freshSsdAid } from './checks.ts';
 import type { ScenarioContext } from './context.ts';
 
 export interface SsdCard {
@@ -19,7 +22,7 @@ export interface SsdCard {
   readonly state: string;
   readonly kvn: number;
   readonly kcvs: KeySetKcvs;
-  readonly probes: { readonly providerKeys: string; readonly issuerIsdKeys: string };
+  readonly probes: { readonly providerKvn: string; readonly issuerIsdKeys: string };
   readonly issuerHoldsKeys: boolean;
   readonly listedByIsd: boolean;
 }
@@ -46,11 +49,11 @@ export async function otaSsdOn(ctx: ScenarioContext, checks: Checks, phone: Phon
     idempotencyKey: `scenario-ota-ssd-${cardId}-${aid}`,
   });
   checks.equal(`${cardId} ${aid}: provider answer`, [r.status, r.body.state], [201, 'provider-managed']);
-  const own = await ctx.providerKeys(cardId, aid);
-  checks.equal(`${cardId} ${aid}: KCVs answered = KCVs of the provider's stored keys`, r.body.kcvs, kcvsOf(own));
+  const own = await ctx.providerSsd(cardId, aid);
+  checks.equal(`${cardId} ${aid}: KCVs answered = KCVs the provider's API reports`, r.body.kcvs, own.kcvs);
   const channel = await ctx.channel(cardId);
-  const probes = { providerKeys: await probeKeySet(channel, fromHex(aid), own), issuerIsdKeys: await probeKeySet(channel, fromHex(aid), isdKeysOf(phone)) };
-  checks.equal(`${cardId} ${aid}: the provider's keys open the SSD, the issuer's ISD keys do not (asked of the card over OTA)`, probes, { providerKeys: 'match', issuerIsdKeys: 'mismatch' });
+  const probes = { providerKvn: await keyVersionOnCard(channel, aid, own.kvn, own.scp), issuerIsdKeys: await probeKeySet(channel, fromHex(aid), isdKeysOf(phone)) };
+  checks.equal(`${cardId} ${aid}: the card holds the provider's key version, the issuer's ISD keys do not open the SSD (asked of the card over OTA)`, probes, { providerKvn: 'present', issuerIsdKeys: 'mismatch' });
   const issuerView = await ctx.operator.issuer.get<{ ssds: { aid: string; state: string; keysHeld: boolean }[] }>(`/v1/cards/${cardId}/ssds`);
   const mine = issuerView.body.ssds.find((s) => s.aid === aid);
   checks.equal(`${cardId} ${aid}: the issuer's view (state, holds keys)`, mine && [mine.state, mine.keysHeld], ['provider-managed', false]);

@@ -4,14 +4,14 @@
  *   2. provider-managed SSD, rotation on expiry (keys_expire_at in the past → the provider's expiry sweep);
  *   3. an issuer-managed SSD requested by the provider, forced rotation (issuer API, operator);
  *   4. the issuer-managed SSD, rotation on expiry (→ the issuer's key schedule sweep).
- * After each: the key version advanced by one, the KCVs answered are those of the stored keys, and the card
- * (asked over OTA) opens the SSD with the new keys and no longer with the old ones.
+ * After each, as an operator sees it: the key version the platform's API reports advanced by one and its KCVs
+ * changed, the KVN and KCVs answered are those the API reports, and the card (asked over OTA, card-probe.ts)
+ * holds the new key version and no longer the old one.
  */
-import { fromHex } from '../../core/bytes.ts';
-import { nextKvn, type KeySetKcvs, type SdKeySet } from '../../services/sd-keys/key-set.ts';
-import { probeKeySet } from '../../services/sd-keys/operations.ts';
-import { Checks, freshSsdAid, kcvsOf } from './checks.ts';
-import type { ScenarioContext } from './context.ts';
+import { nextKvn, type KeySetKcvs } from '../../services/sd-keys/key-set.ts';
+import { keyVersionOnCard } from './card-probe.ts';
+import { Checks, freshSsdAid } from './checks.ts';
+import type { ScenarioContext, SsdKeysView } from './context.ts';
 import { runOtaSsd, type SsdCard } from './ota-ssd.ts';
 
 export type RotationCase = 'provider-forced' | 'provider-expiry' | 'issuer-forced' | 'issuer-expiry';
@@ -23,20 +23,21 @@ export interface RotationResult {
   readonly trigger: string;
   readonly kvn: { readonly before: number; readonly after: number };
   readonly kcvs: { readonly before: KeySetKcvs; readonly after: KeySetKcvs };
-  readonly probes: { readonly newKeys: string; readonly oldKeys: string };
+  readonly probes: { readonly newKvn: string; readonly oldKvn: string };
 }
 
 type Target = { readonly cardId: string; readonly aid: string };
 
-async function verify(ctx: ScenarioContext, checks: Checks, rcase: RotationCase, t: Target, before: SdKeySet, trigger: string, answered?: { kvn: number; kcvs: KeySetKcvs }): Promise<RotationResult> {
-  const after = rcase.startsWith('provider') ? await ctx.providerKeys(t.cardId, t.aid) : await ctx.issuerKeys(t.cardId, t.aid);
+async function verify(ctx: ScenarioContext, checks: Checks, rcase: RotationCase, t: Target, before: SsdKeysView, trigger: string, answered?: { kvn: number; kcvs: KeySetKcvs }): Promise<RotationResult> {
+  const after = rcase.startsWith('provider') ? await ctx.providerSsd(t.cardId, t.aid) : await ctx.issuerSsd(t.cardId, t.aid);
   const label = `${rcase} ${t.cardId} ${t.aid}`;
   checks.equal(`${label}: key version advanced`, after.kvn, nextKvn(before.kvn));
-  if (answered) checks.equal(`${label}: answered KVN and KCVs = the stored keys'`, answered, { kvn: after.kvn, kcvs: kcvsOf(after) });
+  checks.that(`${label}: the KCVs changed`, after.kcvs.enc !== before.kcvs.enc && after.kcvs.mac !== before.kcvs.mac && after.kcvs.dek !== before.kcvs.dek, 'enc, mac and dek KCVs all differ', { before: before.kcvs, after: after.kcvs });
+  if (answered) checks.equal(`${label}: answered KVN and KCVs = those the API reports`, answered, { kvn: after.kvn, kcvs: after.kcvs });
   const channel = await ctx.channel(t.cardId);
-  const probes = { newKeys: await probeKeySet(channel, fromHex(t.aid), after), oldKeys: await probeKeySet(channel, fromHex(t.aid), before) };
-  checks.that(`${label}: the new keys open the SSD, the old ones no longer do`, probes.newKeys === 'match' && probes.oldKeys !== 'match', "{ newKeys: 'match', oldKeys: not 'match' }", probes);
-  return { case: rcase, cardId: t.cardId, aid: t.aid, trigger, kvn: { before: before.kvn, after: after.kvn }, kcvs: { before: kcvsOf(before), after: kcvsOf(after) }, probes };
+  const probes = { newKvn: await keyVersionOnCard(channel, t.aid, after.kvn, after.scp), oldKvn: await keyVersionOnCard(channel, t.aid, before.kvn, before.scp) };
+  checks.equal(`${label}: the card holds the new key version, no longer the old one`, probes, { newKvn: 'present', oldKvn: 'absent' });
+  return { case: rcase, cardId: t.cardId, aid: t.aid, trigger, kvn: { before: before.kvn, after: after.kvn }, kcvs: { before: before.kcvs, after: after.kcvs }, probes };
 }
 
 export async function runRotateKeys(ctx: ScenarioContext, checks: Checks, devices: number): Promise<{ ssds: SsdCard[]; issuerManagedAid: string; rotations: RotationResult[] }> {
@@ -48,7 +49,7 @@ export async function runRotateKeys(ctx: ScenarioContext, checks: Checks, device
   rotations.push(
     ...(await Promise.all(
       provider.map(async (t) => {
-        const before = await ctx.providerKeys(t.cardId, t.aid);
+        const before = await ctx.providerSsd(t.cardId, t.aid);
         const r = await ctx.operator.provider.post<{ kvn: number; kcvs: KeySetKcvs }>(`/v1/cards/${t.cardId}/ssds/${t.aid}/rotation`, {
           body: { reason: 'forced' },
           idempotencyKey: `scenario-rotate-${t.cardId}-${t.aid}-${before.kvn}`,
@@ -59,7 +60,7 @@ export async function runRotateKeys(ctx: ScenarioContext, checks: Checks, device
   );
 
   // 2. provider-managed, expiry.
-  const beforeExpiry = await Promise.all(provider.map((t) => ctx.providerKeys(t.cardId, t.aid)));
+  const beforeExpiry = await Promise.all(provider.map((t) => ctx.providerSsd(t.cardId, t.aid)));
   const pTrigger = await ctx.expire('provider', provider);
   rotations.push(...(await Promise.all(provider.map((t, i) => verify(ctx, checks, 'provider-expiry', t, beforeExpiry[i]!, `provider expiry ${pTrigger}`)))));
 
@@ -74,9 +75,9 @@ export async function runRotateKeys(ctx: ScenarioContext, checks: Checks, device
           idempotencyKey: `scenario-issuer-managed-${t.cardId}-${t.aid}`,
         });
         checks.equal(`issuer-managed SSD ${t.cardId} ${t.aid} created`, req.body.step, 'done');
-        const before = await ctx.issuerKeys(t.cardId, t.aid);
+        const before = await ctx.issuerSsd(t.cardId, t.aid);
         const channel = await ctx.channel(t.cardId);
-        checks.equal(`issuer-managed SSD ${t.cardId} ${t.aid}: the issuer's keys open it`, await probeKeySet(channel, fromHex(t.aid), before), 'match');
+        checks.equal(`issuer-managed SSD ${t.cardId} ${t.aid}: the card holds the issuer's key version`, await keyVersionOnCard(channel, t.aid, before.kvn, before.scp), 'present');
         const r = await ctx.operator.issuer.post<{ kvn: number; kcvs: KeySetKcvs }>(`/v1/cards/${t.cardId}/ssds/${t.aid}/rotation`, {
           body: { reason: 'forced' },
           idempotencyKey: `scenario-rotate-${t.cardId}-${t.aid}-${before.kvn}`,
@@ -87,7 +88,7 @@ export async function runRotateKeys(ctx: ScenarioContext, checks: Checks, device
   );
 
   // 4. issuer-managed, expiry.
-  const beforeIssuerExpiry = await Promise.all(issuerManaged.map((t) => ctx.issuerKeys(t.cardId, t.aid)));
+  const beforeIssuerExpiry = await Promise.all(issuerManaged.map((t) => ctx.issuerSsd(t.cardId, t.aid)));
   const iTrigger = await ctx.expire('issuer', issuerManaged);
   rotations.push(...(await Promise.all(issuerManaged.map((t, i) => verify(ctx, checks, 'issuer-expiry', t, beforeIssuerExpiry[i]!, `issuer expiry ${iTrigger}`)))));
   return { ssds: cards, issuerManagedAid: issuerAid, rotations };

@@ -13,7 +13,8 @@ import type { KeySetKcvs } from '../../services/sd-keys/key-set.ts';
 import { probeKeySet } from '../../services/sd-keys/operations.ts';
 import { Terminal, issueTerminalIdentity } from '../../terminal/index.ts';
 import { manufacturePhone } from '../../runtime/index.ts';
-import { Checks, freshSsdAid, kcvsOf } from './checks.ts';
+import { keyVersionOnCard } from './card-probe.ts';
+import { Checks, freshSsdAid } from './checks.ts';
 import type { ScenarioContext } from './context.ts';
 import { isdKeysOf, listByIsd } from './ota-ssd.ts';
 
@@ -34,11 +35,11 @@ export async function runTerminalSsd(ctx: ScenarioContext, checks: Checks): Prom
     const done = await terminal.requestService({ aid, privileges: ['AuthorizedManagement'] }, { pollMs: 20, onProgress: (v) => steps.push(`${v.state}:${v.step}`) });
     const result = (done.result ?? {}) as { state?: string; kvn?: number; kcvs?: KeySetKcvs };
     checks.equal(`terminal ${terminalId}: the service request`, [done.state, done.cardId, result.state], ['done', cardId, 'provider-managed']);
-    const own = await ctx.providerKeys(cardId, aid);
-    checks.equal(`${cardId} ${aid}: KCVs answered = KCVs of the provider's stored keys`, result.kcvs, kcvsOf(own));
+    const own = await ctx.providerSsd(cardId, aid);
+    checks.equal(`${cardId} ${aid}: KCVs answered = KCVs the provider's API reports`, result.kcvs, own.kcvs);
     const reader = new InProcessChannel(card);
-    const probes = { providerKeys: await probeKeySet(reader, fromHex(aid), own), issuerIsdKeys: await probeKeySet(reader, fromHex(aid), isdKeysOf(record)) };
-    checks.equal(`${cardId} ${aid}: the provider's keys open the SSD, the issuer's ISD keys do not (asked of the card in the reader)`, probes, { providerKeys: 'match', issuerIsdKeys: 'mismatch' });
+    const probes = { providerKvn: await keyVersionOnCard(reader, aid, own.kvn, own.scp), issuerIsdKeys: await probeKeySet(reader, fromHex(aid), isdKeysOf(record)) };
+    checks.equal(`${cardId} ${aid}: the card holds the provider's key version, the issuer's ISD keys do not open the SSD (asked of the card in the reader)`, probes, { providerKvn: 'present', issuerIsdKeys: 'mismatch' });
     const listed = (await listByIsd(reader, record)).includes(aid);
     checks.equal(`${cardId} ${aid}: GET STATUS through the ISD lists the SSD`, listed, true);
     const issuerView = await ctx.operator.issuer.get<{ ssds: { aid: string; state: string; keysHeld: boolean }[] }>(`/v1/cards/${cardId}/ssds`);

@@ -1,6 +1,6 @@
 /**
  * The issuer's HTTP application (card issuer management platform / SEI-TSM) on the platform's createService:
- * operator routes (routes/operator.ts) and SSD routes (routes/ssds.ts). Storage, keystore, audit and card
+ * operator routes (routes/operator.ts), SSD routes (routes/ssds.ts) and the flow read route (common/flow-routes.ts). Storage, keystore, audit and card
  * access come in through `deps`; `startIssuer` (service.ts) builds them from the configuration.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,9 @@ import { KeyedLock } from '../common/keyed-lock.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { ssdRoutes } from './routes/ssds.ts';
 import { asymmetricRoutes } from './routes/asymmetric.ts';
+import { flowRoutes } from '../common/flow-routes.ts';
+import { providerOf, requireCaller } from './routes/auth.ts';
+import { getSsd } from './manage.ts';
 
 export const ISSUER_VERSION = '0.3.0';
 
@@ -37,5 +40,17 @@ export async function buildIssuerApp(options: IssuerAppOptions): Promise<Fastify
   await operatorRoutes(app, options.deps);
   await ssdRoutes(app, options.deps, { locks, ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}) });
   await asymmetricRoutes(app, options.deps, { locks });
+  // A provider sees the flows of its own SSDs; the operator every flow.
+  const db = options.deps.db;
+  await flowRoutes(app, options.deps, {
+    preHandler: requireCaller(db, 'operator', 'provider'),
+    visible: async (request, flow) => {
+      const p = providerOf(request);
+      if (p === undefined) return true;
+      const d = flow.data as { cardId?: unknown; aid?: unknown };
+      if (typeof d.cardId !== 'string' || typeof d.aid !== 'string') return false;
+      return (await getSsd(db, d.cardId, d.aid.toUpperCase()))?.providerId === p;
+    },
+  });
   return app;
 }

@@ -16,6 +16,7 @@ import { campaignRoutes } from './routes/campaigns.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { providerSsdRoutes, type ScopedIssuerClient } from './routes/ssds.ts';
 import { asymmetricSsdRoutes } from './routes/asymmetric.ts';
+import { flowRoutes } from '../common/flow-routes.ts';
 import type { AsymmetricPorts } from './asymmetric/flow.ts';
 
 export const PROVIDER_VERSION = '0.3.0';
@@ -61,6 +62,8 @@ export async function buildProviderApp(options: ProviderAppOptions): Promise<Pro
   if (options.asymmetric !== undefined) await asymmetricSsdRoutes(app, options.deps, { ports: options.asymmetric, locks, caller });
   await campaignRoutes(app, campaigns, caller);
   await instanceRoutes(app, instances, caller);
+  // Every flow of this service is the provider's own: its callers (the operator) see them all.
+  await flowRoutes(app, options.deps, { preHandler: caller, visible: () => true });
   app.addHook('onClose', async () => campaigns.close());
   return { app, campaigns, instances, locks };
 }

@@ -11,6 +11,7 @@
  *        → 204 (repeating it changes nothing, so it needs no idempotency record)
  * Providers (their own SSDs) and the operator:
  *   GET    /v1/cards/{cardId}/ssds                       what the issuer knows (no keys)
+ *   GET    /v1/cards/{cardId}/ssds/{aid}                 one SSD: state, key version, KCVs (no keys)
  *   POST   /v1/cards/{cardId}/ssds/{aid}/lock | unlock   SET STATUS through the ISD
  *   DELETE /v1/cards/{cardId}/ssds/{aid}                 DELETE through the ISD, then the issuer forgets it
  *   POST   /v1/cards/{cardId}/ssds/{aid}/rotation        (Idempotency-Key) rotate an issuer-managed SSD's keys
@@ -171,6 +172,18 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
       const cards = await deps.db.query<{ card_id: string }>('SELECT card_id FROM cards WHERE card_id = $1', [cardId]);
       if (!cards[0]) throw notFound(`unknown card ${cardId}`);
       return { ssds: await listSsds(deps.db, cardId, providerOf(request)) };
+    },
+  );
+
+  app.get<{ Params: SsdParams }>(
+    '/v1/cards/:cardId/ssds/:aid',
+    {
+      preHandler: anyone,
+      schema: { summary: 'One SSD the issuer knows: state, key version, KCVs, whether it holds keys (a provider sees its own)', tags: ['ssds'], params: ssdParams, response: { 200: ssdViewSchema } },
+    },
+    async (request) => {
+      const { cardId, aid } = ids(request.params);
+      return visible(request, cardId, aid);
     },
   );
 
