@@ -154,7 +154,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   scp: ['core', 'crypto', 'apdu', 'gp'],
   card: ['core', 'crypto', 'apdu', 'gp', 'scp'],
   transport: ['core', 'crypto', 'apdu'],
-  platform: ['core', 'crypto'],
+  // What every service shares (HTTP, auth, storage, audit, the flow runner): it may use the library and the
+  // transports the services use, never a service, the simulator, the phone or anything above.
+  platform: ['core', 'crypto', 'apdu', 'gp', 'scp', 'transport'],
   services: ['core', 'crypto', 'apdu', 'gp', 'scp', 'transport', 'platform'],
   device: ['core', 'crypto', 'apdu', 'gp', 'scp', 'transport'],
   // The business terminal is a platform client of the provider (HTTPS, mutual TLS): platform's HTTP client and
