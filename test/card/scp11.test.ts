@@ -17,16 +17,14 @@ import {
   beginScp11,
   buildPerformSecurityOperations,
   completeScp11,
-  generateKeyPair,
   KEY_USAGE_KEY_AGREEMENT,
   parseCertificates,
   signCertificate,
   verifyChain,
-  type EcKeyPair,
-  type EcPublicKey,
   type GpCertificate,
   type Scp11Variant,
 } from '../../src/scp/scp11/index.ts';
+import { generateKeyPair, type EcKeyPair, type EcPublicKey } from '../../src/crypto/index.ts';
 import { createCard, SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import { counterRandom, installSsd, KEYS40, SSD1 } from './helpers.ts';
