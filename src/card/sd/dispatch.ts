@@ -12,7 +12,7 @@ import type { CommandContext, SdCommandContext } from '../context.ts';
 import { SW, SwError } from '../errors.ts';
 import { swBytes, swFor, type Outcome } from '../outcome.ts';
 import { cardLifeCycle } from '../registry.ts';
-import type { AppRecord } from '../state.ts';
+import { cloneState, type AppRecord, type CardState } from '../state.ts';
 import { deleteCommand } from './delete.ts';
 import { getData } from './get-data.ts';
 import { getStatus } from './get-status.ts';
@@ -22,7 +22,7 @@ import { putKey } from './put-key.ts';
 import { generateKey, INS_GENERATE_KEY } from './generate-key.ts';
 import { authenticate, performSecurityOperation } from './scp11.ts';
 import { SCP10_INS, scp10Command } from './scp10.ts';
-import { externalAuthenticate, initializeUpdate } from './secure-channel.ts';
+import { externalAuthenticate, implicitOpen, initializeUpdate, opensImplicitly } from './secure-channel.ts';
 import { setStatus } from './set-status.ts';
 import { storeData } from './store-data.ts';
 
@@ -86,9 +86,26 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
   // §7.1.2): any other command in between abandons the half-open handshake.
   base.channel.pendingAuth = undefined;
   // Secure messaging (§10.5): unwrap when a session is open; SM without a session is refused.
-  const session = base.channel.session;
+  let session = base.channel.session;
   let command = outer;
-  if (session) {
+  let openedImplicitly = false;
+  if (session && opensImplicitly(sd) && !base.cla.secureMessaging) {
+    // Implicit SCP02 session (E.1.6): a command without C-MAC clears C_MAC. This card ends the session
+    // there; the command runs with no session, and the next C-MAC command initiates a new one.
+    session.abort();
+    base.channel.session = session = undefined;
+  }
+  if (!session && base.cla.secureMessaging && opensImplicitly(sd)) {
+    const opened = implicitOpen({ ...ctx0 }, raw);
+    if ('sw' in opened) return { response: swBytes(opened.sw), commit: false };
+    openedImplicitly = true;
+    session = base.channel.session;
+    try {
+      command = decodeCommand(opened.plain);
+    } catch {
+      return { response: protect(base, swBytes(SW.WRONG_LENGTH)), commit: true };
+    }
+  } else if (session) {
     let plain: Uint8Array;
     try {
       plain = session.unwrapCommand(raw);
@@ -105,11 +122,15 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
     return { response: swBytes(SW.SECURITY_STATUS_NOT_SATISFIED), commit: false };
   }
   const ctx: SdCommandContext = { ...base, sd, session: session?.active ? session : undefined, command };
+  // The sequence counter incremented by an implicit initiation stays incremented when the command itself
+  // fails (E.1.2: "incremented before the processing specific for the command"); nothing else of it is kept.
+  const afterOpen = openedImplicitly ? cloneState(base.state) : undefined;
   try {
     const response = route(ctx);
     return { response: protect(base, encodeResponse(response)), commit: true };
   } catch (e) {
-    return { response: protect(base, swBytes(swFor(e))), commit: false };
+    if (afterOpen) restoreState(base.state, afterOpen);
+    return { response: protect(base, swBytes(swFor(e))), commit: afterOpen !== undefined };
   }
 }
 
@@ -128,4 +149,11 @@ function route(ctx: SdCommandContext): ResponseApdu {
     throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'card locked: no content or data changes');
   }
   return r.handler(ctx);
+}
+
+/** Put `snapshot` back into the draft `state` object in place (the card commits that object). */
+function restoreState(state: CardState, snapshot: CardState): void {
+  const target = state as unknown as Record<string, unknown>;
+  for (const k of Object.keys(target)) delete target[k];
+  Object.assign(target, snapshot);
 }
