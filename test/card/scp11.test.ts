@@ -309,3 +309,85 @@ test('card state files with bad ECC keys are refused (CardStateError)', async ()
     assert.throws(() => SimulatedCard.fromState(JSON.stringify(st)), (e: unknown) => (e as { code?: string }).code === 'INVALID_STATE');
   }
 });
+
+// ---- CA identifiers and allowlist (Amendment F v1.4 §7.5.1, §7.9–§7.10; issue 8 §5) ----
+
+function storeCaId(kind: 0 | 1, id: string, kid: number, kvn = KVN): CommandApdu[] {
+  const a6 = encodeTlv(0xa6, concat(encodeTlv(0x80, Uint8Array.of(kind)), encodeTlv(0x42, fromHex(id)), encodeTlv(0x83, Uint8Array.of(kid, kvn))));
+  return buildStoreDataBlocks(a6, { format: 'ber' });
+}
+
+function storeAllowlist(serials: readonly string[], kid = 0x10, kvn = KVN): CommandApdu[] {
+  const data = concat(encodeTlv(0xa6, encodeTlv(0x83, Uint8Array.of(kid, kvn))), encodeTlv(0x70, concat(...serials.map((s) => encodeTlv(0x93, fromHex(s))))));
+  return buildStoreDataBlocks(data, { format: 'ber' });
+}
+
+async function storeAll(p: Provisioned, ch: HostSecureChannel, cmds: readonly CommandApdu[]): Promise<number> {
+  let sw = 0;
+  for (const c of cmds) sw = (await sc(p, ch, c)).sw;
+  return sw;
+}
+
+test('STORE DATA CA-KLOC identifier: PSO with P1 = 00 finds PK.CA-KLOC.ECDSA by the certificate\'s CA id; persisted', async () => {
+  const p = await provision([0x11]);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  const byId = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: 0, kid: 0 });
+  assert.equal((await rawSend(p, byId[0]!)).sw, 0x6a88, 'no CA-KLOC identifier stored yet');
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeCaId(0, 'C0C0C0', 0x10)), 0x9000);
+  const state = JSON.parse(p.card.serialize());
+  const sd = state.apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(sd.keys.find((k: { kid: number }) => k.kid === 0x10).caId, 'C0C0C0');
+  // Reloaded from its state, the card still knows it.
+  const reloaded = rig(SimulatedCard.fromState(p.card.serialize(), undefined, { random: counterRandom(7) }));
+  reloaded.card.powerOn();
+  const q = { ...p, ...reloaded };
+  assert.equal((await rawSend(q, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(q, byId[0]!)).sw, 0x9000);
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: KVN, skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await q.io.transmit(session.command));
+  assert.equal((await sc(q, ch, GET_STATUS)).sw, 0x9000);
+});
+
+test('STORE DATA CA-KLCC identifier: MUTUAL AUTHENTICATE with P1 = 00 finds SK.SD.ECKA by it', async () => {
+  const p = await provision([0x11]);
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeCaId(1, 'C1C1', 0x11)), 0x9000);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  for (const c of buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 })) assert.equal((await rawSend(p, c)).sw, 0x9000);
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: 0, kid: 0x11, caKlccId: fromHex('C1C1'), skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await p.io.transmit(session.command));
+  assert.equal((await sc(p, ch, GET_STATUS)).sw, 0x9000);
+});
+
+test('STORE DATA allowlist: a certificate serial not on it → 6640; on it → 9000; empty list removes it; bad forms refused', async () => {
+  const p = await provision([0x11]);
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeAllowlist(['02', '0303'])), 0x9000);
+  const pso = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 });
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, pso[0]!)).sw, 0x6640, 'serial 01 is not on the allowlist');
+  const ssd2 = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd2, storeAllowlist(['02', '01'])), 0x9000);
+  const sd = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.deepEqual(sd.keys.find((k: { kid: number }) => k.kid === 0x10).allowlist, ['02', '01']);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, pso[0]!)).sw, 0x9000);
+  const ssd3 = await scp03(p, SSD1);
+  const before = p.card.serialize();
+  // Hostile forms: a '94' in the list, an unknown key, a private key as anchor, a bad '80', a 21-byte serial.
+  for (const [cmds, sw] of [
+    [buildStoreDataBlocks(concat(encodeTlv(0xa6, encodeTlv(0x83, Uint8Array.of(0x10, KVN))), encodeTlv(0x70, encodeTlv(0x94, fromHex('01')))), { format: 'ber' }), 0x6a80],
+    [storeAllowlist(['01'], 0x20), 0x6a88],
+    [storeAllowlist(['01'], 0x11), 0x6a88],
+    [buildStoreDataBlocks(encodeTlv(0xa6, concat(encodeTlv(0x80, Uint8Array.of(2)), encodeTlv(0x42, fromHex('01')), encodeTlv(0x83, Uint8Array.of(0x10, KVN)))), { format: 'ber' }), 0x6a80],
+    [storeCaId(0, 'C0', 0x11), 0x6a88],
+    [storeAllowlist(['00'.repeat(21)]), 0x6a80],
+  ] as const) {
+    assert.equal(await storeAll(p, ssd3, cmds), sw);
+  }
+  assert.equal(p.card.serialize(), before, 'refused STORE DATA changed nothing');
+  assert.equal(await storeAll(p, ssd3, storeAllowlist([])), 0x9000);
+  const after = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(after.keys.find((k: { kid: number }) => k.kid === 0x10).allowlist, undefined);
+});
