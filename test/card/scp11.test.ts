@@ -391,3 +391,31 @@ test('STORE DATA allowlist: a certificate serial not on it → 6640; on it → 9
   const after = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
   assert.equal(after.keys.find((k: { kid: number }) => k.kid === 0x10).allowlist, undefined);
 });
+
+test('ISO command chaining of PSO (CLA 90) and of a long STORE DATA inside the SCP11 session (issue 8 §5.3)', async () => {
+  const { splitChained } = await import('../../src/apdu/chaining.ts');
+  const { decodeCommand } = await import('../../src/apdu/command.ts');
+  const { transmitChained } = await import('../../src/scp/index.ts');
+  const p = await provision([0x11]);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  const [pso] = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 });
+  const pieces = splitChained(decodeCommand(pso!), 64);
+  assert.ok(pieces.length >= 3);
+  for (const [n, piece] of pieces.entries()) {
+    const apdu = encodeCommand(piece);
+    assert.equal(apdu[0], n < pieces.length - 1 ? 0x90 : 0x80);
+    assert.equal((await rawSend(p, apdu)).sw, 0x9000);
+  }
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: KVN, skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await p.io.transmit(session.command));
+  // A 300-byte STORE DATA (SD Manager URL) as chained short APDUs with CLA 94 … 84, then the session goes on.
+  const store = encodeCommand({ cla: 0x80, ins: 0xe2, p1: 0x90, p2: 0x00, data: encodeTlv(0x5f50, new Uint8Array(300).fill(0x41)) });
+  assert.equal(toHex(await transmitChained((a) => p.io.transmit(a), ch, store)), '9000');
+  const sd = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(sd.data['5F50'], '41'.repeat(300));
+  assert.equal((await sc(p, ch, GET_STATUS)).sw, 0x9000);
+  // A PSO chain interrupted by another PSO header → 6883.
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, encodeCommand(pieces[0]!))).sw, 0x9000);
+  assert.equal((await rawSend(p, encodeCommand({ ...pieces[pieces.length - 1]!, p2: 0x20 }))).sw, 0x6883);
+});

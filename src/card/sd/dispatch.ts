@@ -5,7 +5,8 @@
  * Secure messaging is removed before the command is handled and applied to the response after, so a
  * refused command still carries an R-MAC when the level asks for one. Any refusal rolls the draft back.
  */
-import { decodeCommand, type CommandApdu } from '../../apdu/command.ts';
+import { decodeCommand, encodeCommand, type CommandApdu } from '../../apdu/command.ts';
+import { chainStep, CLA_CHAINING } from './chain.ts';
 import { encodeResponse, type ResponseApdu } from '../../apdu/response.ts';
 import { CardLifeCycle } from '../../gp/index.ts';
 import type { CommandContext, SdCommandContext } from '../context.ts';
@@ -62,11 +63,17 @@ function protect(ctx: CommandContext, plain: Uint8Array): Uint8Array {
 /** Process a command for the Security Domain `sd` selected on the channel. */
 export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: CommandApdu, raw: Uint8Array): Outcome {
   const ctx0 = { ...base, sd, session: undefined, command: outer };
+  const scp = sd.securityDomain!.scp;
+  const handshake = outer.ins === 0x50 || (outer.ins === 0x82 && (base.channel.pendingAuth !== undefined || (scp !== 0x11 && scp !== 0x10))) || (SCP10_INS.has(outer.ins) && scp === 0x10);
+  if (handshake) {
+    // Secure channel initiation is never chained; it ends any chain in progress.
+    base.channel.chain = undefined;
+    if (base.cla.chaining) return { response: swBytes(SW.COMMAND_CHAINING_NOT_SUPPORTED), commit: false };
+  }
   if (outer.ins === 0x50) {
     if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return initializeUpdate(ctx0, raw);
   }
-  const scp = sd.securityDomain!.scp;
   if (outer.ins === 0x82 && (base.channel.pendingAuth !== undefined || (scp !== 0x11 && scp !== 0x10))) {
     if (!base.cla.proprietary) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
     return externalAuthenticate(ctx0, raw);
@@ -74,7 +81,12 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
   if (SCP11_INS.has(outer.ins) && scp === 0x11) {
     base.channel.pendingAuth = undefined;
     if (!base.cla.proprietary || base.cla.secureMessaging) return { response: swBytes(SW.CLA_NOT_SUPPORTED), commit: false };
-    return outer.ins === 0x2a ? performSecurityOperation(ctx0, raw) : authenticate(ctx0, raw);
+    // PSO / MUTUAL AUTHENTICATE may come as an ISO chain of short commands (a long OCE certificate).
+    const step = chainStep(base.channel, outer);
+    if (step.kind === 'more') return { response: swBytes(SW.OK), commit: false };
+    if (step.kind === 'refused') return { response: swBytes(step.sw), commit: false };
+    const whole = step.command === outer ? raw : encodeCommand({ ...step.command, cla: step.command.cla & ~CLA_CHAINING });
+    return outer.ins === 0x2a ? performSecurityOperation(ctx0, whole) : authenticate(ctx0, whole);
   }
   // SCP10 initiation (GPCS 2.2.1 F.4): interindustry class without secure messaging.
   if (SCP10_INS.has(outer.ins) && scp === 0x10) {
@@ -111,6 +123,7 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
       plain = session.unwrapCommand(raw);
     } catch (e) {
       base.channel.session = undefined;
+      base.channel.chain = undefined;
       return { response: swBytes(swFor(e) === SW.UNKNOWN ? SW.SECURITY_STATUS_NOT_SATISFIED : swFor(e)), commit: false };
     }
     try {
@@ -119,8 +132,14 @@ export function dispatchToSd(base: CommandContext, sd: AppRecord, outer: Command
       return { response: protect(base, swBytes(SW.WRONG_LENGTH)), commit: false };
     }
   } else if (base.cla.secureMessaging) {
+    base.channel.chain = undefined;
     return { response: swBytes(SW.SECURITY_STATUS_NOT_SATISFIED), commit: false };
   }
+  // ISO command chaining (sd/chain.ts): each piece was unwrapped on its own; the SD runs the whole command.
+  const step = chainStep(base.channel, command);
+  if (step.kind === 'more') return { response: protect(base, swBytes(SW.OK)), commit: openedImplicitly };
+  if (step.kind === 'refused') return { response: protect(base, swBytes(step.sw)), commit: openedImplicitly };
+  if (step.command !== command) command = { ...step.command, cla: step.command.cla & ~CLA_CHAINING };
   const ctx: SdCommandContext = { ...base, sd, session: session?.active ? session : undefined, command };
   // The sequence counter incremented by an implicit initiation stays incremented when the command itself
   // fails (E.1.2: "incremented before the processing specific for the command"); nothing else of it is kept.
