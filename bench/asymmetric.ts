@@ -20,7 +20,7 @@ import { startPlatform } from '../src/runtime/index.ts';
 import { fromHex } from '../src/core/bytes.ts';
 import { createCard } from '../src/card/index.ts';
 import { generateRsaKeyPair } from '../src/card/sd/rsa-keys.ts';
-import { generateKeyPair } from '../src/scp/scp11/index.ts';
+import { generateKeyPair } from '../src/crypto/index.ts';
 import { InProcessChannel } from '../src/transport/in-process.ts';
 import { openDatabase, migrate, type Database } from '../src/platform/storage/index.ts';
 import { FileKeyStore } from '../src/platform/keystore/index.ts';

@@ -62,6 +62,15 @@ export interface LoadSession {
   reassembly: LoadReassembly | undefined;
 }
 
+/** A command chain being received (see `ChannelState.chain`). */
+export interface CommandChain {
+  readonly ins: number;
+  readonly p1: number;
+  readonly p2: number;
+  readonly parts: Uint8Array[];
+  length: number;
+}
+
 /** GET STATUS pages still to be fetched with [get next occurrence] (§11.4.2.2). */
 export interface GetStatusSession {
   readonly p1: number;
@@ -86,6 +95,11 @@ export interface ChannelState {
   scp10: { readonly fingerprint: string; readonly card: Scp10CardHandshake } | undefined;
   personalization: PersonalizationSession | undefined;
   storeData: StoreDataSession | undefined;
+  /**
+   * ISO/IEC 7816-4 §5.1.1.1 command chain in progress (CLA b5): the header of the chain and the plain data of
+   * the pieces received so far — each piece was unwrapped on its own by the secure channel.
+   */
+  chain: CommandChain | undefined;
   load: LoadSession | undefined;
   getStatus: GetStatusSession | undefined;
   /** Response bytes still to be fetched with GET RESPONSE (ISO/IEC 7816-4 §5.3.4, 61xx). */
@@ -104,6 +118,7 @@ function fresh(selected: string | undefined): ChannelState {
     scp10: undefined,
     personalization: undefined,
     storeData: undefined,
+    chain: undefined,
     load: undefined,
     getStatus: undefined,
     pendingResponse: undefined,

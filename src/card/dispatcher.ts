@@ -3,8 +3,8 @@
  * checks the logical channel, handles MANAGE CHANNEL, SELECT [by name] and GET RESPONSE itself and passes
  * everything else to the application selected on the channel (a Security Domain or an applet).
  *
- * Order of checks: length (6700) → class (6E00) → channel open (6881) → ISO chaining (6884) → life cycle
- * → instruction.
+ * Order of checks: length (6700) → class (6E00) → channel open (6881) → life cycle → instruction. ISO command
+ * chaining is taken by Security Domains only (6884 elsewhere; sd/chain.ts).
  */
 import { decodeCommand, type CommandApdu } from '../apdu/command.ts';
 import { encodeResponse } from '../apdu/response.ts';
@@ -35,10 +35,14 @@ export function dispatch(runtime: CardRuntime, state: CardState, raw: Uint8Array
   }
   const channel = runtime.channels.get(cla.channel);
   if (!channel) return refused(SW.LOGICAL_CHANNEL_NOT_SUPPORTED);
-  if (cla.chaining) return refused(SW.COMMAND_CHAINING_NOT_SUPPORTED);
   const ctx: CommandContext = { ...runtime, state, channelNo: cla.channel, channel, cla };
 
-  if (c.ins === 0xc0 && !cla.proprietary) return getResponse(ctx, c);
+  // ISO/IEC 7816-4 §5.1.1.1 command chaining: only a Security Domain takes chains (sd/chain.ts); the OPEN's
+  // own commands and applets refuse the chaining bit with 6884, and end a chain in progress.
+  if (c.ins === 0xc0 && !cla.proprietary) {
+    channel.chain = undefined;
+    return cla.chaining ? refused(SW.COMMAND_CHAINING_NOT_SUPPORTED) : getResponse(ctx, c);
+  }
   channel.pendingResponse = undefined;
 
   // A command that changed persistent state must not answer 6Cxx: the host would send it again (ISO/IEC 7816-4
@@ -54,6 +58,11 @@ function route(ctx: CommandContext, c: CommandApdu, raw: Uint8Array): Outcome {
   const { state, channel, cla } = ctx;
   try {
     const lc = cardLifeCycle(state);
+    const own = !cla.proprietary && (c.ins === 0x70 || (c.ins === 0xa4 && c.p1 === 0x04));
+    if (own) {
+      channel.chain = undefined;
+      if (cla.chaining) throw new SwError(SW.COMMAND_CHAINING_NOT_SUPPORTED);
+    }
     if (!cla.proprietary && c.ins === 0x70) return ok(manageChannel(ctx, c));
     if (!cla.proprietary && c.ins === 0xa4 && c.p1 === 0x04) return ok(select(ctx, c));
     const app = channel.selected ? findApp(state, channel.selected) : undefined;
@@ -67,6 +76,8 @@ function route(ctx: CommandContext, c: CommandApdu, raw: Uint8Array): Outcome {
     // stays selected on a channel receives no more commands — Security Domains and applets alike.
     if (!selectableNow(state, app)) throw new SwError(SW.CONDITIONS_OF_USE_NOT_SATISFIED, 'application not available');
     if (app.securityDomain) return dispatchToSd(ctx, app, c, raw);
+    channel.chain = undefined;
+    if (cla.chaining) throw new SwError(SW.COMMAND_CHAINING_NOT_SUPPORTED);
     const applet = appletFor(ctx.catalogue, app);
     return ok(applet.process(c, appletContext(app, cla.channel, channel.transient, ctx.random)));
   } catch (e) {

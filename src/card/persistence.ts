@@ -106,7 +106,7 @@ function rsaKey(o: Record<string, Json>, type: number, path: string): Pick<KeyRe
 
 function key(v: Json, path: string): KeyRecord {
   const o = obj(v, path);
-  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access', 'param', 'certificate', 'exponent'], path);
+  onlyKeys(o, ['kvn', 'kid', 'type', 'value', 'usage', 'access', 'param', 'certificate', 'exponent', 'caId', 'allowlist'], path);
   const type = int(o['type'], 0, 0xff, `${path}.type`);
   if (type !== 0x80 && type !== 0x88 && type !== ECC_PUBLIC && type !== ECC_PRIVATE && type !== RSA_PUBLIC && type !== RSA_PRIVATE) {
     fail(`${path}.type`, 'only DES (80), AES (88), ECC (B0, B1) and RSA (A1, A2) keys are supported');
@@ -143,6 +143,14 @@ function key(v: Json, path: string): KeyRecord {
       }
       if (tag !== 0x7f21) fail(`${path}.certificate`, "expected one '7F21' certificate");
     }
+  }
+  if (o['caId'] !== undefined) {
+    if (type !== ECC_PUBLIC && type !== ECC_PRIVATE) fail(`${path}.caId`, 'only ECC keys (B0, B1) carry a CA identifier');
+    k.caId = hex(o['caId'], `${path}.caId`, { min: 1, max: 32 });
+  }
+  if (o['allowlist'] !== undefined) {
+    if (type !== ECC_PUBLIC) fail(`${path}.allowlist`, "only a trust anchor ('B0') has an allowlist");
+    k.allowlist = arr(o['allowlist'], `${path}.allowlist`, 64).map((x, n) => hex(x, `${path}.allowlist[${n}]`, { min: 1, max: 20 }));
   }
   if (o['usage'] !== undefined) k.usage = int(o['usage'], 0, 0xff, `${path}.usage`);
   if (o['access'] !== undefined) k.access = int(o['access'], 0, 0xff, `${path}.access`);

@@ -8,6 +8,7 @@
  */
 import { fromHex, toHex, assertBytes, assertInt } from '../core/bytes.ts';
 import { CARD_STATE_VERSION, type CardState, type AppRecord, type ElfRecord, type KeyRecord } from './state.ts';
+import { isSupportedI } from '../scp/scp02/wrap.ts';
 
 /** The well-known GlobalPlatform test key, used for ENC, MAC and DEK. */
 export const DEFAULT_STATIC_KEY = '404142434445464748494A4B4C4D4E4F';
@@ -88,6 +89,12 @@ function keyBytes(k: Uint8Array, scp: 2 | 3, name: string): Uint8Array {
   return assertBytes(k, scp === 2 ? 16 : [16, 24, 32], name);
 }
 
+/** An SCP02 ISD runs only the Table E-1 options the scp layer implements (GPCS 2.2.1 E.1.1). */
+function scp02I(scp: 2 | 3, i: number): number {
+  if (scp === 2 && !isSupportedI(i)) throw new RangeError(`SCP02 i=${i.toString(16)} is not supported`);
+  return i;
+}
+
 /** Fill in a profile from options. Throws `TypeError`/`RangeError` on bad options (a caller's mistake). */
 export function resolveProfile(options: CardProfileOptions = {}): CardProfile {
   const profile = options.profile ?? 'scp03';
@@ -107,7 +114,7 @@ export function resolveProfile(options: CardProfileOptions = {}): CardProfile {
   return Object.freeze({
     profile,
     scp,
-    i: assertInt(options.i ?? (scp === 3 ? 0x70 : 0x55), 0, 0xff, 'i'),
+    i: scp02I(scp, assertInt(options.i ?? (scp === 3 ? 0x70 : 0x55), 0, 0xff, 'i')),
     kvn: assertInt(options.kvn ?? (scp === 3 ? 0x30 : 0x20), 1, 0xff, 'kvn'),
     keys: k,
     isdAid: assertBytes(options.isdAid ?? fromHex('A000000151000000'), { min: 5, max: 16 }, 'isdAid'),

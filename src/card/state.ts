@@ -37,6 +37,14 @@ export interface KeyRecord {
    * of an SK.SD.AUT, hex, set by STORE DATA.
    */
   certificate?: string;
+  /**
+   * CA identifier mapped to this key, hex, set by STORE DATA 'A6' { '80' '42' '83' } (Amendment F §7.9–§7.10):
+   * the CA-KLOC identifier of a trust anchor ('B0', PSO with P1 = 00) or the CA-KLCC identifier of an
+   * SK.SD.ECKA ('B1', MUTUAL AUTHENTICATE with P1 = 00).
+   */
+  caId?: string;
+  /** Serial numbers (hex) of the OCE certificates a trust anchor ('B0') accepts, set by STORE DATA 'A6' { '83' } '70' { '93'… }. */
+  allowlist?: string[];
   /** Key usage qualifier (Table 11-17), when loaded with the extended format. */
   usage?: number;
   /** Key access (Table 11-19), when loaded with the extended format. */

@@ -33,7 +33,7 @@ import { buildSelect } from '../gp/select.ts';
 import { SecureChannelError } from './errors.ts';
 import { splitResponse } from './messaging.ts';
 import { SecureSession, type PendingAuthentication, type SessionObserver } from './secure-session.ts';
-import { publicKeyOf, type CurveName, type EcPublicKey } from './scp11/ecka.ts';
+import { publicKeyOf, type CurveName, type EcPublicKey } from '../crypto/index.ts';
 import { CertificateError, parseCertificate, parseCertificates, verifyChain } from './scp11/certificate.ts';
 import { beginScp11, buildPerformSecurityOperations, completeScp11, scp11cScriptChannel, type Scp11HostSession } from './scp11/handshake.ts';
 import { KeyUsageQualifier, levelOfKeyUsage, parseAuthenticateResponse } from './scp11/protocol.ts';

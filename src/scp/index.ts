@@ -63,6 +63,7 @@ export {
 } from './level.ts';
 export { parseInitializeUpdateResponse } from './handshake.ts';
 export { openSecureChannel, type OpenSecureChannelOptions, type Transmit } from './open.ts';
+export { chainBlockSize, chainPieces, transmitChained } from './chaining.ts';
 export { logicalChannelOf, claForChannel, hasSecureMessaging } from './messaging.ts';
 export * as scp02 from './scp02/index.ts';
 export * as scp03 from './scp03/index.ts';

@@ -67,7 +67,7 @@ test('general errors (§11.1.3): 6700, 6E00, 6D00, 6884, 6A86 — state unchange
   assert.equal(raw(card, '80CA00420500').sw, 0x6700);
   assert.equal(raw(card, 'FFCA004200').sw, 0x6e00);
   assert.equal(raw(card, '20CA004200').sw, 0x6e00);
-  assert.equal(raw(card, '1000000000').sw, 0x6884);
+  assert.equal(raw(card, '10A4040000').sw, 0x6884); // the OPEN's own commands are never chained (SDs take chains: chaining.test.ts)
   assert.equal(sc(card, isd, '80AA000000').sw, 0x6d00);
   assert.equal(sc(card, isd, '80F2800C024F0000').sw, 0x6a86); // RFU bits in P2
   assert.equal(sc(card, isd, '80F28000024F0000').sw, 0x6a86); // deprecated format

@@ -59,6 +59,8 @@ const hostile: Array<[string, (s: any) => unknown, string]> = [
   ['prototype key', (s) => JSON.stringify(s).replace('"data":{', '"data":{"__proto__":"00",'), 'INVALID_STATE'],
   ['dangling association', (s) => { s.elfs[0].sd = 'A0000000000000'; return s; }, 'INVALID_STATE'],
   ['array instead of object', () => '[]', 'INVALID_STATE'],
+  ['CA identifier on an AES key', (s) => { s.apps[0].securityDomain.keys[0].caId = 'C0'; return s; }, 'INVALID_STATE'],
+  ['allowlist on an AES key', (s) => { s.apps[0].securityDomain.keys[0].allowlist = ['01']; return s; }, 'INVALID_STATE'],
 ];
 
 for (const [name, mutate, code] of hostile) {

@@ -16,7 +16,7 @@ import type { CardChannel } from '../../src/apdu/channel.ts';
 import { buildStoreDataBlocks, kcvFor } from '../../src/gp/index.ts';
 import { openSecureChannel, type HostSecureChannel } from '../../src/scp/index.ts';
 import * as scp10 from '../../src/scp/scp10/index.ts';
-import { rsaPublicKey, rsaPublicNumbers } from '../../src/scp/scp10/rsa.ts';
+import { rsaPublicKey, rsaPublicNumbers } from '../../src/crypto/index.ts';
 import { createCard, SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import { counterRandom, installSsd, KEYS40, putKeySet, SSD1 } from './helpers.ts';

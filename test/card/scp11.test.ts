@@ -17,16 +17,14 @@ import {
   beginScp11,
   buildPerformSecurityOperations,
   completeScp11,
-  generateKeyPair,
   KEY_USAGE_KEY_AGREEMENT,
   parseCertificates,
   signCertificate,
   verifyChain,
-  type EcKeyPair,
-  type EcPublicKey,
   type GpCertificate,
   type Scp11Variant,
 } from '../../src/scp/scp11/index.ts';
+import { generateKeyPair, type EcKeyPair, type EcPublicKey } from '../../src/crypto/index.ts';
 import { createCard, SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import { counterRandom, installSsd, KEYS40, SSD1 } from './helpers.ts';
@@ -310,4 +308,114 @@ test('card state files with bad ECC keys are refused (CardStateError)', async ()
     m(sdOf(st).keys.find((k) => k['kid'] === 0x11)!);
     assert.throws(() => SimulatedCard.fromState(JSON.stringify(st)), (e: unknown) => (e as { code?: string }).code === 'INVALID_STATE');
   }
+});
+
+// ---- CA identifiers and allowlist (Amendment F v1.4 §7.5.1, §7.9–§7.10; issue 8 §5) ----
+
+function storeCaId(kind: 0 | 1, id: string, kid: number, kvn = KVN): CommandApdu[] {
+  const a6 = encodeTlv(0xa6, concat(encodeTlv(0x80, Uint8Array.of(kind)), encodeTlv(0x42, fromHex(id)), encodeTlv(0x83, Uint8Array.of(kid, kvn))));
+  return buildStoreDataBlocks(a6, { format: 'ber' });
+}
+
+function storeAllowlist(serials: readonly string[], kid = 0x10, kvn = KVN): CommandApdu[] {
+  const data = concat(encodeTlv(0xa6, encodeTlv(0x83, Uint8Array.of(kid, kvn))), encodeTlv(0x70, concat(...serials.map((s) => encodeTlv(0x93, fromHex(s))))));
+  return buildStoreDataBlocks(data, { format: 'ber' });
+}
+
+async function storeAll(p: Provisioned, ch: HostSecureChannel, cmds: readonly CommandApdu[]): Promise<number> {
+  let sw = 0;
+  for (const c of cmds) sw = (await sc(p, ch, c)).sw;
+  return sw;
+}
+
+test('STORE DATA CA-KLOC identifier: PSO with P1 = 00 finds PK.CA-KLOC.ECDSA by the certificate\'s CA id; persisted', async () => {
+  const p = await provision([0x11]);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  const byId = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: 0, kid: 0 });
+  assert.equal((await rawSend(p, byId[0]!)).sw, 0x6a88, 'no CA-KLOC identifier stored yet');
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeCaId(0, 'C0C0C0', 0x10)), 0x9000);
+  const state = JSON.parse(p.card.serialize());
+  const sd = state.apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(sd.keys.find((k: { kid: number }) => k.kid === 0x10).caId, 'C0C0C0');
+  // Reloaded from its state, the card still knows it.
+  const reloaded = rig(SimulatedCard.fromState(p.card.serialize(), undefined, { random: counterRandom(7) }));
+  reloaded.card.powerOn();
+  const q = { ...p, ...reloaded };
+  assert.equal((await rawSend(q, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(q, byId[0]!)).sw, 0x9000);
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: KVN, skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await q.io.transmit(session.command));
+  assert.equal((await sc(q, ch, GET_STATUS)).sw, 0x9000);
+});
+
+test('STORE DATA CA-KLCC identifier: MUTUAL AUTHENTICATE with P1 = 00 finds SK.SD.ECKA by it', async () => {
+  const p = await provision([0x11]);
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeCaId(1, 'C1C1', 0x11)), 0x9000);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  for (const c of buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 })) assert.equal((await rawSend(p, c)).sw, 0x9000);
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: 0, kid: 0x11, caKlccId: fromHex('C1C1'), skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await p.io.transmit(session.command));
+  assert.equal((await sc(p, ch, GET_STATUS)).sw, 0x9000);
+});
+
+test('STORE DATA allowlist: a certificate serial not on it → 6640; on it → 9000; empty list removes it; bad forms refused', async () => {
+  const p = await provision([0x11]);
+  const ssd = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd, storeAllowlist(['02', '0303'])), 0x9000);
+  const pso = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 });
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, pso[0]!)).sw, 0x6640, 'serial 01 is not on the allowlist');
+  const ssd2 = await scp03(p, SSD1);
+  assert.equal(await storeAll(p, ssd2, storeAllowlist(['02', '01'])), 0x9000);
+  const sd = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.deepEqual(sd.keys.find((k: { kid: number }) => k.kid === 0x10).allowlist, ['02', '01']);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, pso[0]!)).sw, 0x9000);
+  const ssd3 = await scp03(p, SSD1);
+  const before = p.card.serialize();
+  // Hostile forms: a '94' in the list, an unknown key, a private key as anchor, a bad '80', a 21-byte serial.
+  for (const [cmds, sw] of [
+    [buildStoreDataBlocks(concat(encodeTlv(0xa6, encodeTlv(0x83, Uint8Array.of(0x10, KVN))), encodeTlv(0x70, encodeTlv(0x94, fromHex('01')))), { format: 'ber' }), 0x6a80],
+    [storeAllowlist(['01'], 0x20), 0x6a88],
+    [storeAllowlist(['01'], 0x11), 0x6a88],
+    [buildStoreDataBlocks(encodeTlv(0xa6, concat(encodeTlv(0x80, Uint8Array.of(2)), encodeTlv(0x42, fromHex('01')), encodeTlv(0x83, Uint8Array.of(0x10, KVN)))), { format: 'ber' }), 0x6a80],
+    [storeCaId(0, 'C0', 0x11), 0x6a88],
+    [storeAllowlist(['00'.repeat(21)]), 0x6a80],
+  ] as const) {
+    assert.equal(await storeAll(p, ssd3, cmds), sw);
+  }
+  assert.equal(p.card.serialize(), before, 'refused STORE DATA changed nothing');
+  assert.equal(await storeAll(p, ssd3, storeAllowlist([])), 0x9000);
+  const after = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(after.keys.find((k: { kid: number }) => k.kid === 0x10).allowlist, undefined);
+});
+
+test('ISO command chaining of PSO (CLA 90) and of a long STORE DATA inside the SCP11 session (issue 8 §5.3)', async () => {
+  const { splitChained } = await import('../../src/apdu/chaining.ts');
+  const { decodeCommand } = await import('../../src/apdu/command.ts');
+  const { transmitChained } = await import('../../src/scp/index.ts');
+  const p = await provision([0x11]);
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  const [pso] = buildPerformSecurityOperations([p.oceCert.encoded], { kvn: KVN, kid: 0x10 });
+  const pieces = splitChained(decodeCommand(pso!), 64);
+  assert.ok(pieces.length >= 3);
+  for (const [n, piece] of pieces.entries()) {
+    const apdu = encodeCommand(piece);
+    assert.equal(apdu[0], n < pieces.length - 1 ? 0x90 : 0x80);
+    assert.equal((await rawSend(p, apdu)).sw, 0x9000);
+  }
+  const session = beginScp11({ variant: '11a', pkSdEcka: p.pkSd.get(0x11)!, kvn: KVN, skOceEcka: p.oce.privateKey });
+  const ch = await completeScp11(session, await p.io.transmit(session.command));
+  // A 300-byte STORE DATA (SD Manager URL) as chained short APDUs with CLA 94 … 84, then the session goes on.
+  const store = encodeCommand({ cla: 0x80, ins: 0xe2, p1: 0x90, p2: 0x00, data: encodeTlv(0x5f50, new Uint8Array(300).fill(0x41)) });
+  assert.equal(toHex(await transmitChained((a) => p.io.transmit(a), ch, store)), '9000');
+  const sd = JSON.parse(p.card.serialize()).apps.find((x: { aid: string }) => x.aid === SSD1).securityDomain;
+  assert.equal(sd.data['5F50'], '41'.repeat(300));
+  assert.equal((await sc(p, ch, GET_STATUS)).sw, 0x9000);
+  // A PSO chain interrupted by another PSO header → 6883.
+  assert.equal((await rawSend(p, select(SSD1))).sw, 0x9000);
+  assert.equal((await rawSend(p, encodeCommand(pieces[0]!))).sw, 0x9000);
+  assert.equal((await rawSend(p, encodeCommand({ ...pieces[pieces.length - 1]!, p2: 0x20 }))).sw, 0x6883);
 });

@@ -23,17 +23,15 @@ import {
 } from '../../src/gp/index.ts';
 import { openScp10Session, openScp11Session, openSecureChannel, SecureChannelError, type HostSecureChannel } from '../../src/scp/index.ts';
 import { issueCertificate, type TrustedKey } from '../../src/scp/scp10/index.ts';
-import { rsaPublicKey, rsaPublicNumbers } from '../../src/scp/scp10/rsa.ts';
+import { rsaPublicKey, rsaPublicNumbers } from '../../src/crypto/index.ts';
 import { ApduError } from '../../src/apdu/errors.ts';
 import {
   bcdDate,
-  generateKeyPair,
   KEY_USAGE_KEY_AGREEMENT,
   signCertificate,
-  type EcKeyPair,
-  type EcPublicKey,
   type GpCertificate,
 } from '../../src/scp/scp11/index.ts';
+import { generateKeyPair, type EcKeyPair, type EcPublicKey } from '../../src/crypto/index.ts';
 import { createCard, type SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import { counterRandom, installSsd, KEYS40, SSD1 } from '../card/helpers.ts';
@@ -410,7 +408,7 @@ test("GET DATA 'E0' inside the sessions: parseKeyInformationTemplate reads 'A1'/
 });
 
 test('generateKeyPair keeps the private scalar at the curve size (OpenSSL drops leading zero bytes)', async () => {
-  const { generateKeyPair: gen, publicKeyOf: pub } = await import('../../src/scp/scp11/ecka.ts');
+  const { generateKeyPair: gen, publicKeyOf: pub } = await import('../../src/crypto/index.ts');
   for (let i = 0; i < 6000; i++) {
     const k = gen('P-256');
     assert.equal(k.privateKey.length, 32);

@@ -181,7 +181,9 @@ test('SCP02 E.5.1.7: unknown key version â†’ 6A88, host challenge not 8 bytes â†
   assert.equal(toHex(scp02.cardInitializeUpdate(fromHex('8050000108' + '00'.repeat(8) + '00'), ctx).response), '6A86');
   assert.equal(toHex(scp02.cardInitializeUpdate(fromHex('8050000108' + '00'.repeat(7)), ctx).response), '6700');
   assert.equal(toHex(scp02.cardInitializeUpdate(scp02.buildInitializeUpdate(0, new Uint8Array(8)), cardContext(keysOf(24), 0x55)).response), '6A88');
-  assert.throws(() => scp02.cardInitializeUpdate(scp02.buildInitializeUpdate(0, new Uint8Array(8)), cardContext(keysOf(16), 0x1a)), RangeError);
+  assert.throws(() => scp02.cardInitializeUpdate(scp02.buildInitializeUpdate(0, new Uint8Array(8)), cardContext(keysOf(16), 0x17)), RangeError);
+  // An implicit-initiation SD has no INITIALIZE UPDATE (E.1.2.2).
+  assert.equal(toHex(scp02.cardInitializeUpdate(scp02.buildInitializeUpdate(0, new Uint8Array(8)), cardContext(keysOf(16), 0x1a)).response), '6D00');
 });
 
 function handshake(i = 0x55) {
@@ -221,9 +223,12 @@ test('SCP02 E.5.2.3 Table E-11 / Table E-1 b6: levels the card refuses with 6A86
   assert.equal(toHex(scp02.cardExternalAuthenticate(iu.pending!, cmd).response), '6982');
 });
 
-test('SCP02 E.1.1: unsupported "i" values (implicit initiation, 1 base key, unmodified APDU) are refused on the host', () => {
+test('SCP02 E.1.1: "i" values outside Table E-1\'s runnable combinations are refused on the host; implicit ones need openImplicitChannel', () => {
   const { keys, hostChallenge, parsed } = handshake();
-  for (const i of [0x1a, 0x14, 0x17, 0x0d]) assert.throws(() => scp02.beginHostSession(keys, hostChallenge, parsed, i), { code: 'UNSUPPORTED' });
+  // 17/06: explicit with C-MAC on the unmodified APDU; 0D: explicit with an AID ICV; 08: implicit, modified APDU; 80: b8.
+  for (const i of [0x17, 0x06, 0x0d, 0x08, 0x80]) assert.throws(() => scp02.beginHostSession(keys, hostChallenge, parsed, i), { code: 'UNSUPPORTED' });
+  assert.throws(() => scp02.beginHostSession(keys, hostChallenge, parsed, 0x1a), { code: 'UNSUPPORTED', message: /implicit/ });
+  for (const i of [0x04, 0x05, 0x14, 0x15, 0x44, 0x45, 0x54, 0x55, 0x0a, 0x0b, 0x1a, 0x1b]) assert.ok(scp02.isSupportedI(i), i.toString(16));
 });
 
 test('SCP02 E.5.1.6: INITIALIZE UPDATE responses of the wrong length or protocol are refused', () => {

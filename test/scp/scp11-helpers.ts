@@ -2,16 +2,14 @@
 import { fromHex } from '../../src/core/bytes.ts';
 import {
   bcdDate,
-  generateKeyPair,
   KEY_USAGE_KEY_AGREEMENT,
   KEY_USAGE_SIGNATURE,
   Scp11Card,
   signCertificate,
-  type CurveName,
-  type EcKeyPair,
   type GpCertificate,
   type Scp11CardConfig,
 } from '../../src/scp/scp11/index.ts';
+import { generateKeyPair, type CurveName, type EcKeyPair } from '../../src/crypto/index.ts';
 
 export interface Pki {
   readonly curve: CurveName;

@@ -1,7 +1,6 @@
-/** SCP11 (GP Amendment F v1.4): X9.63 KDF vectors, GP certificates, host↔card round trips, negative cases. */
+/** SCP11 (GP Amendment F v1.4): GP certificates, host↔card round trips, negative cases. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { concat, fromHex, toHex } from '../../src/core/bytes.ts';
 import { CodecError } from '../../src/core/errors.ts';
 import { SecureChannelError } from '../../src/scp/errors.ts';
@@ -11,32 +10,19 @@ import {
   buildPerformSecurityOperations,
   CertificateError,
   completeScp11,
-  generateKeyPair,
   parseCertificate,
   parseCertificates,
   scp11cScriptChannel,
   signCertificate,
   verifyChain,
-  x963Kdf,
   type Scp11HostOptions,
   type Scp11Variant,
 } from '../../src/scp/scp11/index.ts';
+import { generateKeyPair } from '../../src/crypto/index.ts';
 import type { Scp11Card } from '../../src/scp/scp11/card.ts';
 import { CA_KVN, makeCard, makePki, OCE_ID, SD_KVN, type Pki } from './scp11-helpers.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('./scp11-vectors.json', import.meta.url), 'utf8')) as {
-  x963: { z: string; sharedInfo: string; length: number; keyData: string }[];
-};
-
 const sw = (r: Uint8Array) => ((r[r.length - 2]! << 8) | r[r.length - 1]!).toString(16).toUpperCase().padStart(4, '0');
-
-describe('X9.63 KDF (Amendment F §3.1.2; NIST CAVP ansx963_2001 SHA-256 vectors)', () => {
-  for (const [n, v] of vectors.x963.entries()) {
-    test(`vector ${n}`, () => {
-      assert.equal(toHex(x963Kdf(fromHex(v.z), fromHex(v.sharedInfo), v.length)), v.keyData.toUpperCase());
-    });
-  }
-});
 
 const pki = makePki('P-256');
 

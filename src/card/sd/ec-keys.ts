@@ -4,7 +4,7 @@
  * '15' SCP11c) and the trust anchor PK.CA-KLOC.ECDSA (KID '10' or '20'–'2F').
  */
 import { fromHex } from '../../core/bytes.ts';
-import { curveByReference, publicKeyOf, type CurveName } from '../../scp/scp11/index.ts';
+import { curveByReference, publicKeyOf, type CurveName } from '../../crypto/index.ts';
 import type { KeyRecord } from '../state.ts';
 
 export const ECC_PUBLIC = 0xb0;

@@ -20,7 +20,7 @@
 import { concat, toHex } from '../../core/bytes.ts';
 import { encodeTlv } from '../../core/tlv.ts';
 import type { ResponseApdu } from '../../apdu/response.ts';
-import { curveByReference, generateKeyPair } from '../../scp/scp11/index.ts';
+import { curveByReference, generateKeyPair } from '../../crypto/index.ts';
 import type { SdCommandContext } from '../context.ts';
 import { SW, check } from '../errors.ts';
 import { KEY_LOG_MAX, type KeyEvent, type KeyRecord, type SdRecord } from '../state.ts';

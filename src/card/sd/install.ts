@@ -33,6 +33,7 @@ import { canSee, findApp, findElf, hasPrivilege, isInHierarchy, isd } from '../r
 import type { AppRecord, CardState, SdScp } from '../state.ts';
 import { speaksScp } from './secure-channel.ts';
 import { checkedPrivileges, claimUniquePrivileges, restoreUniquePrivileges } from './privilege-rules.ts';
+import { scp02 } from '../../scp/index.ts';
 
 const DONE: ResponseApdu = { data: encodeConfirmationResponse(), sw: SW.OK };
 
@@ -139,6 +140,8 @@ function forInstall(ctx: SdCommandContext, cmd: InstallForInstall): ResponseApdu
         check(sdParams.scp.id === 2 || sdParams.scp.id === 3 || sdParams.scp.id === 0x10 || sdParams.scp.id === 0x11, SW.INCORRECT_DATA, 'unsupported secure channel protocol');
         // SCP10 (GPCS 2.2.1 Table F-1): i = 01 (key agreement) or 02 (key transport), one option per SD.
         check(sdParams.scp.id !== 0x10 || sdParams.scp.i === 0x01 || sdParams.scp.i === 0x02, SW.INCORRECT_DATA, "SCP10 'i' must be 01 or 02");
+        // SCP02 (GPCS 2.2.1 Table E-1): the options this card runs (explicit/modified APDU or implicit/unmodified APDU).
+        check(sdParams.scp.id !== 2 || scp02.isSupportedI(sdParams.scp.i), SW.INCORRECT_DATA, "unsupported SCP02 'i'");
         scp = sdParams.scp.id as SdScp;
         i = sdParams.scp.i;
       }

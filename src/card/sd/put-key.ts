@@ -25,7 +25,7 @@ import { toHex } from '../../core/bytes.ts';
 import type { ResponseApdu } from '../../apdu/response.ts';
 import { GpError } from '../../gp/index.ts';
 import { encodePutKeyResponse, parsePutKeyCommand, type PutKeyCommand, type PutKeyCommandKey } from '../../gp/index.ts';
-import { curveByReference, isValidPublicKey } from '../../scp/scp11/index.ts';
+import { curveByReference, isValidPublicKey } from '../../crypto/index.ts';
 import type { SdCommandContext } from '../context.ts';
 import { SW, SwError, check } from '../errors.ts';
 import { INITIAL_KVN } from '../profile.ts';

@@ -12,7 +12,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { concat, equalConstantTime, fromHex } from '../../core/bytes.ts';
 import { parseTlv, parseTlvs, type Tlv } from '../../core/tlv.ts';
-import { recover9796, rsaPublicKey, rsaPublicNumbers } from '../../scp/scp10/rsa.ts';
+import { recover9796, rsaPublicKey, rsaPublicNumbers } from '../../crypto/index.ts';
 import type { KeyRecord, SdRecord } from '../state.ts';
 
 /** Key type of an RSA public exponent component ('A0') and of a public modulus / PK.TP_EX.AUT record ('A1'). */

@@ -30,16 +30,29 @@ export function scp11Config(sd: SdRecord, random: Scp11CardConfig['random']): Sc
         const chain = parseCertificates(fromHex(k.certificate));
         certificate = chain[chain.length - 1];
       }
-      sdKeys.push({ kvn: k.kvn, kid: k.kid, curve, privateKey: fromHex(k.value), ...(certificate ? { certificate } : {}) });
+      sdKeys.push({
+        kvn: k.kvn,
+        kid: k.kid,
+        curve,
+        privateKey: fromHex(k.value),
+        ...(certificate ? { certificate } : {}),
+        ...(k.caId !== undefined ? { caKlccId: fromHex(k.caId) } : {}),
+      });
     } else if (k.type === ECC_PUBLIC && isTrustAnchorKid(k.kid)) {
-      trustAnchors.push({ kvn: k.kvn, kid: k.kid, publicKey: { curve, point: fromHex(k.value) } });
+      trustAnchors.push({
+        kvn: k.kvn,
+        kid: k.kid,
+        publicKey: { curve, point: fromHex(k.value) },
+        ...(k.caId !== undefined ? { caId: fromHex(k.caId) } : {}),
+        ...(k.allowlist !== undefined ? { allowlist: k.allowlist.map(fromHex) } : {}),
+      });
     }
   }
   return { i: sd.i, sdKeys, trustAnchors, ...(random ? { random } : {}) };
 }
 
 function fingerprint(sd: SdRecord): string {
-  const ecc = sd.keys.filter((k) => curveOfRecord(k) !== undefined).map((k) => [k.kvn, k.kid, k.type, k.value, k.certificate ?? '']);
+  const ecc = sd.keys.filter((k) => curveOfRecord(k) !== undefined).map((k) => [k.kvn, k.kid, k.type, k.value, k.certificate ?? '', k.caId ?? '', k.allowlist ?? []]);
   return JSON.stringify([sd.i, ecc]);
 }
 

@@ -33,12 +33,18 @@ export function symmetricI(sd: SdRecord): number {
   return sd.scp === 0x10 || sd.scp === 0x11 ? SCP11_SD_SCP03_I : sd.i;
 }
 
-/** Key sets of an SD: KVNs that hold KID 1, 2 and 3 (ENC, MAC, DEK). */
+/** SCP02 with one Secure Channel base key ("i" b1 = 0, GPCS 2.2.1 E.2 Table E-2): KID 1 alone is a key set. */
+function oneBaseKey(sd: SdRecord): boolean {
+  return sd.scp === 2 && scp02.usesOneBaseKey(sd.i);
+}
+
+/** Key sets of an SD: KVNs that hold KID 1, 2 and 3 (ENC, MAC, DEK) — or KID 1, the base key, for `oneBaseKey`. */
 export function keySetVersions(sd: SdRecord): number[] {
   const out: number[] = [];
+  const one = oneBaseKey(sd);
   for (const k of sd.keys) {
     if (k.kid !== 1 || out.includes(k.kvn)) continue;
-    if (sd.keys.some((x) => x.kvn === k.kvn && x.kid === 2) && sd.keys.some((x) => x.kvn === k.kvn && x.kid === 3)) out.push(k.kvn);
+    if (one || (sd.keys.some((x) => x.kvn === k.kvn && x.kid === 2) && sd.keys.some((x) => x.kvn === k.kvn && x.kid === 3))) out.push(k.kvn);
   }
   return out;
 }
@@ -48,8 +54,9 @@ export function lookupKeySet(sd: SdRecord, kvn: number): { kvn: number; keys: St
   const versions = keySetVersions(sd);
   const v = kvn === 0 ? versions[0] : versions.find((x) => x === kvn);
   if (v === undefined) return undefined;
-  const get = (kid: number) => fromHex(sd.keys.find((k) => k.kvn === v && k.kid === kid)!.value);
-  return { kvn: v, keys: { enc: get(1), mac: get(2), dek: get(3) } };
+  // With one base key, KID 2 and 3 (if present) are not used: every session key comes from KID 1.
+  const get = (kid: number) => fromHex((sd.keys.find((k) => k.kvn === v && k.kid === kid) ?? sd.keys.find((k) => k.kvn === v && k.kid === 1)!).value);
+  return { kvn: v, keys: { enc: get(1), mac: get(oneBaseKey(sd) ? 1 : 2), dek: get(oneBaseKey(sd) ? 1 : 3) } };
 }
 
 /** The sequence counter of the default key set (GET DATA 'C1', §11.3.2.1). */
@@ -106,4 +113,34 @@ export function externalAuthenticate(ctx: SdCommandContext, raw: Uint8Array): Ou
 /** Is `app` a Security Domain whose protocol this card can run? */
 export function speaksScp(app: AppRecord): boolean {
   return app.securityDomain !== undefined && protocolOf(app.securityDomain) !== undefined;
+}
+
+/** Does this SD open SCP02 sessions implicitly, on the first C-MAC ("i" b3 = 0, GPCS 2.2.1 E.1.2.2)? */
+export function opensImplicitly(app: AppRecord): boolean {
+  const sd = app.securityDomain;
+  return sd !== undefined && sd.scp === 2 && scp02.isSupportedI(sd.i) && scp02.isImplicitI(sd.i);
+}
+
+/**
+ * Implicit initiation (E.1.2.2): a command with secure messaging and no open session opens one when its
+ * C-MAC verifies under the default key set; the sequence counter is incremented. Returns the unwrapped
+ * command, or the status word of the refusal (nothing changed).
+ */
+export function implicitOpen(ctx: SdCommandContext, raw: Uint8Array): { plain: Uint8Array } | { sw: number } {
+  const sd = ctx.sd.securityDomain!;
+  const found = lookupKeySet(sd, 0);
+  const counter = found ? (sd.sequenceCounters[String(found.kvn)] ?? 0) : 0;
+  const r = scp02.cardImplicitOpen(raw, {
+    lookupKeys: (kvn) => lookupKeySet(sd, kvn),
+    sequenceCounter: counter,
+    kdd: kddOf(ctx),
+    i: sd.i,
+    aid: fromHex(ctx.sd.aid),
+    random: ctx.random,
+  });
+  if (!r.ok) return { sw: r.sw };
+  ctx.channel.session = r.channel;
+  ctx.channel.anonymous = false;
+  sd.sequenceCounters[String(r.kvn)] = r.nextSequenceCounter;
+  return { plain: r.plain };
 }

@@ -19,6 +19,10 @@
  *    In an SCP10 SD the same command stores CERT.SD.AUT of SK.SD.AUT (KID '11'): exactly one '7F21'
  *    certificate (src/scp/scp10/certificate.ts format) certifying the generated key's public key — readable in
  *    clear (PKCS#1 scheme) or after ISO 9796-2 recovery with a PK.TP_EX.AUT the SD holds (6A80 otherwise).
+ *  - SCP11 CA identifiers (Amendment F §7.9–§7.10): 'A6' { '80' 00 '42' id '83' KID KVN } sets the CA-KLOC
+ *    identifier of PK.CA-KLOC.ECDSA (PSO with P1 = 00 then finds it), 'A6' { '80' 01 '42' id '83' } the
+ *    CA-KLCC identifier of an SK.SD.ECKA (MUTUAL AUTHENTICATE with P1 = 00); 'A6' { '83' } '70' { '93'… } the
+ *    allowlist of OCE certificate serial numbers of a trust anchor (6640 at PSO for others; empty '70' clears).
  *  - DGI (P1.b5-b4 = 01): '0070' (BER-TLV as above); '00B9' key CRTs followed by one '8113' per key, the
  *    secret value encrypted under the session DEK, checked against the KCV of tag '84' (6982 when wrong).
  */
@@ -35,7 +39,7 @@ import { findApp } from '../registry.ts';
 import type { AppRecord, KeyRecord } from '../state.ts';
 import { parseCertificates, type GpCertificate } from '../../scp/scp11/index.ts';
 import { readTlvs, type TlvSpan } from '../../scp/scp11/tlv.ts';
-import { curveOfRecord, ECC_PRIVATE, publicPointOf } from './ec-keys.ts';
+import { curveOfRecord, ECC_PRIVATE, ECC_PUBLIC, publicPointOf } from './ec-keys.ts';
 import { certifiedKey, certifies, publicNumbersOf, RSA_PRIVATE, RSA_PUBLIC, TRUST_POINT_KID, trustPointKeyOf } from './rsa-keys.ts';
 
 const STORABLE = new Set([0x42, 0x45, 0x66, 0x67, 0x5f50]);
@@ -108,7 +112,7 @@ function applyToSd(ctx: SdCommandContext, sd: AppRecord, cmd: StoreDataCommand, 
     return undefined;
   }
   if (cmd.data[0] === 0xa6) {
-    storeCertificate(sd, cmd.data);
+    storeKeyData(sd, cmd.data);
     return undefined;
   }
   const objects = parseBer(cmd.data);
@@ -132,18 +136,75 @@ function storeObjects(sd: AppRecord, objects: readonly Tlv[]): void {
   }
 }
 
-/** 'A6' { '83' KID KVN } 'BF21' { certificates }: CERT.SD.ECKA chain of an SK.SD.ECKA. */
-function storeCertificate(sd: AppRecord, data: Uint8Array): void {
-  const s = sd.securityDomain!;
+/**
+ * 'A6' { … } [ 'BF21' | '70' ]: data about one key (Amendment F v1.4 §7.9–§7.10, the coding Yubico's SCP11 uses):
+ *  - 'A6' { '83' KID KVN } 'BF21' { certificates }: CERT.SD.ECKA chain of an SK.SD.ECKA (storeCertificate);
+ *  - 'A6' { '80' 00/01 '42' identifier '83' KID KVN }: the CA-KLOC identifier of a trust anchor ('80' = 00) or
+ *    the CA-KLCC identifier of an SK.SD.ECKA ('80' = 01);
+ *  - 'A6' { '83' KID KVN } '70' { '93' serial … }: the allowlist of a trust anchor (empty '70' removes it).
+ */
+function storeKeyData(sd: AppRecord, data: Uint8Array): void {
   // Certificates hold 'B0' (a public point, not TLV): parsed one level deep only.
   let top: TlvSpan[];
   let inner: TlvSpan[];
   try {
     top = readTlvs(data);
-    inner = top.length === 2 && top[0]!.tag === 0xa6 ? readTlvs(top[0]!.value) : [];
+    inner = top[0]!.tag === 0xa6 ? readTlvs(top[0]!.value) : [];
   } catch {
     throw new SwError(SW.INCORRECT_DATA, 'malformed BER-TLV');
   }
+  if (top.length === 1) return storeCaIdentifier(sd, inner);
+  check(top.length === 2, SW.INCORRECT_DATA, "'A6' and one more object");
+  if (top[1]!.tag === 0x70) return storeAllowlist(sd, inner, top[1]!);
+  storeCertificate(sd, top, inner);
+}
+
+function keyReference(inner: readonly TlvSpan[]): { kid: number; kvn: number } {
+  const ref = inner.find((t) => t.tag === 0x83)?.value;
+  check(ref !== undefined && ref.length === 2, SW.INCORRECT_DATA, "'83' KID KVN expected");
+  return { kid: ref[0]!, kvn: ref[1]! };
+}
+
+/** 'A6' { '80' '42' '83' }: CA-KLOC identifier (trust anchor 'B0') or CA-KLCC identifier (SK.SD.ECKA 'B1'). */
+function storeCaIdentifier(sd: AppRecord, inner: readonly TlvSpan[]): void {
+  const s = sd.securityDomain!;
+  check(s.scp === 0x11, SW.INCORRECT_DATA, 'CA identifiers belong to SCP11 keys');
+  const tags = inner.map((t) => t.tag);
+  check(inner.length === 3 && tags.includes(0x80) && tags.includes(0x42) && tags.includes(0x83), SW.INCORRECT_DATA, "'A6' { '80' '42' '83' }");
+  const kind = inner.find((t) => t.tag === 0x80)!.value;
+  const id = inner.find((t) => t.tag === 0x42)!.value;
+  check(kind.length === 1 && (kind[0] === 0x00 || kind[0] === 0x01), SW.INCORRECT_DATA, "'80' must be 00 (KLOC) or 01 (KLCC)");
+  check(id.length >= 1 && id.length <= 32, SW.INCORRECT_DATA, 'CA identifier of 1 to 32 bytes');
+  const { kid, kvn } = keyReference(inner);
+  const wanted = kind[0] === 0x00 ? ECC_PUBLIC : ECC_PRIVATE;
+  const key = s.keys.find((k) => k.kid === kid && k.kvn === kvn && k.type === wanted);
+  check(key !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no ${kind[0] === 0 ? 'PK.CA-KLOC.ECDSA' : 'SK.SD.ECKA'} ${kvn}/${kid}`);
+  key.caId = toHex(id);
+}
+
+/** 'A6' { '83' } '70' { '93'… }: serial numbers of OCE certificates the trust anchor accepts (§7.5.1). */
+function storeAllowlist(sd: AppRecord, inner: readonly TlvSpan[], list: TlvSpan): void {
+  const s = sd.securityDomain!;
+  check(s.scp === 0x11, SW.INCORRECT_DATA, 'allowlists belong to SCP11 trust anchors');
+  check(inner.length === 1, SW.INCORRECT_DATA, "'A6' { '83' KID KVN } '70'");
+  const { kid, kvn } = keyReference(inner);
+  let serials: TlvSpan[];
+  try {
+    serials = readTlvs(list.value);
+  } catch {
+    throw new SwError(SW.INCORRECT_DATA, "malformed '70'");
+  }
+  check(serials.every((t) => t.tag === 0x93 && t.value.length >= 1 && t.value.length <= 20), SW.INCORRECT_DATA, "'70' holds '93' serial numbers of 1 to 20 bytes");
+  check(serials.length <= 64, SW.INCORRECT_DATA, 'at most 64 serial numbers');
+  const key = s.keys.find((k) => k.kid === kid && k.kvn === kvn && k.type === ECC_PUBLIC);
+  check(key !== undefined, SW.REFERENCED_DATA_NOT_FOUND, `no PK.CA-KLOC.ECDSA ${kvn}/${kid}`);
+  if (serials.length === 0) delete key.allowlist;
+  else key.allowlist = serials.map((t) => toHex(t.value));
+}
+
+/** 'A6' { '83' KID KVN } 'BF21' { certificates }: CERT.SD.ECKA chain of an SK.SD.ECKA. */
+function storeCertificate(sd: AppRecord, top: readonly TlvSpan[], inner: readonly TlvSpan[]): void {
+  const s = sd.securityDomain!;
   const bf21 = top[1];
   const ref = inner.length === 1 && inner[0]!.tag === 0x83 ? inner[0]!.value : undefined;
   check(bf21 !== undefined && bf21.tag === 0xbf21 && ref !== undefined && ref.length === 2, SW.INCORRECT_DATA, "store certificate: 'A6' { '83' KID KVN } 'BF21'");

@@ -17,7 +17,7 @@ import { buildSelect } from '../../gp/select.ts';
 import { caClient } from '../../services/ca/client.ts';
 import { parseCertificates, verifyChain } from '../../scp/scp11/index.ts';
 import { verifyCertificate } from '../../scp/scp10/certificate.ts';
-import { rsaPublicKey } from '../../scp/scp10/rsa.ts';
+import { rsaPublicKey } from '../../crypto/index.ts';
 import { probeKeySet } from '../../services/sd-keys/operations.ts';
 import type { AsymmetricVariant } from '../../services/sd-keys/asymmetric.ts';
 import type { PhoneRecord } from '../../runtime/index.ts';

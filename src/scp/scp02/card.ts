@@ -17,8 +17,10 @@ import { joinResponse, swOnly } from '../messaging.ts';
 import { checkExternalAuthenticate, decodeOrNull } from '../card-checks.ts';
 import { CardChannel } from '../session.ts';
 import { cardCryptogram, pseudoRandomCardChallenge, verifyHostCryptogram } from './cryptogram.ts';
-import { deriveSessionKeys, sequenceCounterBytes, type Scp02SessionKeys } from './kdf.ts';
-import { isSupportedI, Scp02SecureMessaging } from './wrap.ts';
+import { deriveSessionKeys, sequenceCounterBytes, usesOneBaseKey, type Scp02SessionKeys } from './kdf.ts';
+import { isImplicitI, isSupportedI, Scp02SecureMessaging } from './wrap.ts';
+import { C_MAC } from '../level.ts';
+import type { CardSecureChannel } from '../channel.ts';
 
 class Scp02Pending implements PendingExternalAuthenticate {
   readonly scp = 2 as const;
@@ -43,21 +45,24 @@ function refuse(sw: number, nextSequenceCounter: number): CardInitializeUpdateRe
   return { response: swOnly(sw), pending: undefined, nextSequenceCounter, kvn: undefined };
 }
 
-function isScp02KeySet(k: StaticKeys): boolean {
+/** Three 16-byte keys, or — with one Secure Channel base key ("i" b1 = 0, Table E-2) — the 16-byte base key `enc`. */
+function isScp02KeySet(k: StaticKeys, i: number): boolean {
+  if (usesOneBaseKey(i)) return k.enc?.length === 16;
   return k.enc?.length === 16 && k.mac?.length === 16 && k.dek?.length === 16;
 }
 
 
 /**
- * INITIALIZE UPDATE on the card. `ctx.i` must be an "i" this implementation runs ('05', '15', '25', '35',
- * '45', '55', '65', '75': explicit, 3 keys, C-MAC on modified APDU) — RangeError otherwise (configuration
- * mistake). Answers 6700 (length, host challenge not 8 bytes), 6E00 (CLA), 6D00 (INS), 6A86 (P2 not 00),
+ * INITIALIZE UPDATE on the card. `ctx.i` must be an "i" this implementation runs (`isSupportedI`) — RangeError
+ * otherwise (configuration mistake); an implicit-initiation "i" answers 6D00. Answers 6700 (length, host challenge not 8 bytes), 6E00 (CLA), 6D00 (INS), 6A86 (P2 not 00),
  * 6A88 (no such key version, or not three 16-byte keys), 6985 (sequence counter at its maximum 'FFFF'),
  * else Table E-8 and 9000. With "i" b7 the card challenge is the pseudo-random one of E.4.2.3 (from `ctx.aid`).
  */
 export function cardInitializeUpdate(commandBytes: Uint8Array, ctx: CardHandshakeContext): CardInitializeUpdateResult {
   if (!isSupportedI(ctx.i)) throw new RangeError(`SCP02 i=${ctx.i.toString(16)} is not supported`);
   const counter = ctx.sequenceCounter;
+  // An SD whose "i" names implicit initiation (b3 = 0) opens its sessions on the first C-MAC (E.1.2.2).
+  if (isImplicitI(ctx.i)) return refuse(SW.INS_NOT_SUPPORTED, counter);
   const cmd = decodeOrNull(commandBytes);
   if (cmd === null) return refuse(SW.WRONG_LENGTH, counter);
   if (!((cmd.cla >= 0x80 && cmd.cla <= 0x83) || (cmd.cla >= 0xc0 && cmd.cla <= 0xcf))) return refuse(SW.CLA_NOT_SUPPORTED, counter);
@@ -65,11 +70,11 @@ export function cardInitializeUpdate(commandBytes: Uint8Array, ctx: CardHandshak
   if (cmd.p2 !== 0x00) return refuse(SW.INCORRECT_P1P2, counter);
   if (cmd.data.length !== 8) return refuse(SW.WRONG_LENGTH, counter);
   const found = ctx.lookupKeys(cmd.p1);
-  if (found === undefined || !isScp02KeySet(found.keys)) return refuse(SW.REFERENCED_DATA_NOT_FOUND, counter);
+  if (found === undefined || !isScp02KeySet(found.keys, ctx.i)) return refuse(SW.REFERENCED_DATA_NOT_FOUND, counter);
   if (counter >= 0xffff) return refuse(SW.CONDITIONS_NOT_SATISFIED, counter);
 
   const sequence = sequenceCounterBytes(counter);
-  const sessionKeys = deriveSessionKeys(found.keys, sequence);
+  const sessionKeys = deriveSessionKeys(found.keys, sequence, ctx.i);
   const cardChallenge = ctx.i & 0x40 ? pseudoRandomCardChallenge(sessionKeys.cmac, ctx.aid) : ctx.random(6);
   const hostChallenge = cmd.data.slice();
   const data = concat(
@@ -122,4 +127,31 @@ export function cardExternalAuthenticate(pending: PendingExternalAuthenticate, p
     channel: new CardChannel(2, pending.kvn, cmd.p1, messaging),
     nextSequenceCounter: pending.sequenceCounter + 1,
   };
+}
+
+/** Outcome of an implicit initiation attempt (E.1.2.2). */
+export type CardImplicitOpenResult =
+  | { readonly ok: true; readonly channel: CardSecureChannel; readonly plain: Uint8Array; readonly kvn: number; readonly nextSequenceCounter: number }
+  | { readonly ok: false; readonly sw: number };
+
+/**
+ * Implicit Secure Channel initiation on the card (GPCS 2.2.1 E.1.2.2, E.3.3, E.4.3): the first command with a
+ * C-MAC opens the session. The C-MAC session key comes from the default key set (`lookupKeys(0)`) and the
+ * current sequence counter; the first ICV is the MAC over the selected application's AID (`ctx.aid`). On a
+ * verified C-MAC the session is open at C-MAC level (E.1.5) and the counter is incremented (E.1.2);
+ * otherwise 6982 and nothing changes. 6A88 without a usable key set, 6985 at the maximum counter.
+ */
+export function cardImplicitOpen(protectedCommand: Uint8Array, ctx: CardHandshakeContext): CardImplicitOpenResult {
+  if (!isSupportedI(ctx.i) || !isImplicitI(ctx.i)) throw new RangeError(`SCP02 i=${ctx.i.toString(16)} is not an implicit initiation option`);
+  const found = ctx.lookupKeys(0);
+  if (found === undefined || !isScp02KeySet(found.keys, ctx.i)) return { ok: false, sw: SW.REFERENCED_DATA_NOT_FOUND };
+  if (ctx.sequenceCounter >= 0xffff) return { ok: false, sw: SW.CONDITIONS_NOT_SATISFIED };
+  const sessionKeys = deriveSessionKeys(found.keys, sequenceCounterBytes(ctx.sequenceCounter), ctx.i);
+  const channel = new CardChannel(2, found.kvn, C_MAC, new Scp02SecureMessaging({ sessionKeys, i: ctx.i, level: C_MAC, aid: ctx.aid }));
+  try {
+    const plain = channel.unwrapCommand(protectedCommand);
+    return { ok: true, channel, plain, kvn: found.kvn, nextSequenceCounter: ctx.sequenceCounter + 1 };
+  } catch {
+    return { ok: false, sw: SW.SECURITY_NOT_SATISFIED };
+  }
 }

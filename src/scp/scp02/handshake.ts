@@ -21,7 +21,9 @@ import { claForChannel } from '../messaging.ts';
 import { cardCryptogram, hostCryptogram } from './cryptogram.ts';
 import { deriveSessionKeys, type Scp02SessionKeys } from './kdf.ts';
 import { HostChannel } from '../session.ts';
-import { isSupportedI, Scp02SecureMessaging } from './wrap.ts';
+import { isImplicitI, isSupportedI, Scp02SecureMessaging } from './wrap.ts';
+import { sequenceCounterBytes } from './kdf.ts';
+import { C_MAC } from '../level.ts';
 
 export const INS_INITIALIZE_UPDATE = 0x50;
 export const INS_EXTERNAL_AUTHENTICATE = 0x82;
@@ -69,16 +71,18 @@ export function beginHostSession(
   iu: ParsedInitializeUpdateResponse,
   i: number = DEFAULT_I,
 ): Scp02HostSession {
-  assertScp02Keys(keys);
+  if (i & 0x01) assertScp02Keys(keys);
+  else assertBytes(keys.enc, 16, 'keys.enc');
   assertBytes(hostChallenge, 8, 'hostChallenge');
   if (iu.scp !== 2 || iu.sequenceCounter === undefined) throw new TypeError('beginHostSession: not an SCP02 INITIALIZE UPDATE response');
   if (!isSupportedI(i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${i.toString(16)} is not supported`);
+  if (isImplicitI(i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${i.toString(16)} names implicit initiation: use openImplicitChannel`);
   const session: Scp02HostSession = Object.freeze({
     keys,
     iu,
     hostChallenge: hostChallenge.slice(),
     i,
-    sessionKeys: deriveSessionKeys(keys, iu.sequenceCounter),
+    sessionKeys: deriveSessionKeys(keys, iu.sequenceCounter, i),
   });
   if (!verifyCardCryptogram(session)) {
     throw new SecureChannelError('BAD_CARD_CRYPTOGRAM', 'card cryptogram does not verify: wrong keys, or not the expected card');
@@ -116,4 +120,31 @@ export function buildExternalAuthenticate(session: Scp02HostSession, level: numb
 /** The open channel, to use once the card answered 9000 to `ea.command`. */
 export function createHostChannel(session: Scp02HostSession, ea: Scp02ExternalAuthenticate): HostSecureChannel {
   return new HostChannel(2, session.iu.kvn, session.i, ea.level, ea.messaging);
+}
+
+export interface Scp02ImplicitOptions {
+  /** Key version number of the card's default key set (for the channel's record; not sent). */
+  readonly kvn: number;
+  /** The card's current sequence counter of that key set (GET DATA 'C1', GPCS 11.3.3.1). */
+  readonly sequenceCounter: number;
+  /** AID of the selected application (E.3.3: the first ICV is a MAC over it). */
+  readonly aid: Uint8Array;
+  /** An implicit-initiation "i": '0A', '0B', '1A', '1B' (Table E-1). */
+  readonly i: number;
+}
+
+/**
+ * Implicit Secure Channel initiation, host side (GPCS 2.2.1 E.1.2.2): no handshake — the session keys come from
+ * the static key(s) and the card's sequence counter, and the first wrapped command's C-MAC (on the unmodified
+ * APDU, first ICV = MAC over the AID) authenticates the host. Level C-MAC only (E.1.5).
+ */
+export function openImplicitChannel(keys: StaticKeys, o: Scp02ImplicitOptions): HostSecureChannel {
+  assertInt(o.kvn, 0, 0xff, 'kvn');
+  assertInt(o.sequenceCounter, 0, 0xfffe, 'sequenceCounter');
+  assertBytes(o.aid, { min: 5, max: 16 }, 'aid');
+  if (!isSupportedI(o.i) || !isImplicitI(o.i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${o.i.toString(16)} is not an implicit initiation option`);
+  assertBytes(keys.enc, 16, 'keys.enc');
+  if (o.i & 0x01) assertScp02Keys(keys);
+  const sessionKeys = deriveSessionKeys(keys, sequenceCounterBytes(o.sequenceCounter), o.i);
+  return new HostChannel(2, o.kvn, o.i, C_MAC, new Scp02SecureMessaging({ sessionKeys, i: o.i, level: C_MAC, aid: o.aid }));
 }

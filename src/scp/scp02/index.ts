@@ -1,6 +1,8 @@
 /**
- * SCP02 — GlobalPlatform Card Specification 2.2.1 Appendix E, explicit initiation: "i" = '15', '55' (and the
- * other explicit / 3-key / modified-APDU values '05', '25', '35', '45', '65', '75'; R-MAC levels need b6).
+ * SCP02 — GlobalPlatform Card Specification 2.2.1 Appendix E. Explicit initiation (INITIALIZE UPDATE /
+ * EXTERNAL AUTHENTICATE), C-MAC on the modified APDU: "i" = '04', '05', '14', '15', '44', '45', '54', '55', …
+ * (R-MAC levels need b6); implicit initiation on the first C-MAC, C-MAC on the unmodified APDU, ICV = MAC over
+ * the AID: "i" = '0A', '0B', '1A', '1B' (`openImplicitChannel` / `cardImplicitOpen`). b1 = 0: one base key.
  * Host side (sans-IO handshake + `HostSecureChannel`) and card side (`cardInitializeUpdate` /
  * `cardExternalAuthenticate` → `CardSecureChannel`).
  */
@@ -17,8 +19,10 @@ export {
   createHostChannel,
   type Scp02HostSession,
   type Scp02ExternalAuthenticate,
+  openImplicitChannel,
+  type Scp02ImplicitOptions,
 } from './handshake.ts';
-export { cardInitializeUpdate, cardExternalAuthenticate } from './card.ts';
-export { DerivationConstant, deriveSessionKey, deriveSessionKeys, sequenceCounterBytes, type Scp02SessionKeys } from './kdf.ts';
+export { cardInitializeUpdate, cardExternalAuthenticate, cardImplicitOpen, type CardImplicitOpenResult } from './card.ts';
+export { DerivationConstant, deriveSessionKey, deriveSessionKeys, sequenceCounterBytes, usesOneBaseKey, type Scp02SessionKeys } from './kdf.ts';
 export { cardCryptogram, hostCryptogram, verifyHostCryptogram, pseudoRandomCardChallenge } from './cryptogram.ts';
-export { isSupportedI, isScp02NormalStatus } from './wrap.ts';
+export { isSupportedI, isImplicitI, aidIcv, isScp02NormalStatus } from './wrap.ts';

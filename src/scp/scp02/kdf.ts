@@ -1,7 +1,9 @@
 /**
  * SCP02 session keys (GPCS 2.2.1 Appendix E.4.1, Figure E-2): 3DES-CBC, zero ICV, of
  * constant (2 bytes) ‖ sequence counter (2 bytes) ‖ 12 × '00' under the static key:
- * C-MAC '0101' and R-MAC '0102' from Key-MAC, S-ENC '0182' from Key-ENC, DEK '0181' from Key-DEK.
+ * C-MAC '0101' and R-MAC '0102' from Key-MAC, S-ENC '0182' from Key-ENC, DEK '0181' from Key-DEK — or, with
+ * one Secure Channel base key ("i" b1 = 0, E.2 Table E-2), all four from that base key. The base key of a key
+ * set is its first key (key identifier 01, held as `keys.enc`).
  */
 import { assertBytes } from '../../core/bytes.ts';
 import { desCbcEncrypt } from '../../crypto/des.ts';
@@ -32,13 +34,22 @@ export function deriveSessionKey(staticKey: Uint8Array, constant: number, sequen
   return desCbcEncrypt(staticKey, block);
 }
 
-/** All four session keys for a 2-byte sequence counter (3 Secure Channel keys, "i" b1 = 1). */
-export function deriveSessionKeys(keys: StaticKeys, sequenceCounter: Uint8Array): Scp02SessionKeys {
+/** True when "i" names one Secure Channel base key (b1 = 0, Table E-1). */
+export function usesOneBaseKey(i: number): boolean {
+  return (i & 0x01) === 0;
+}
+
+/**
+ * All four session keys for a 2-byte sequence counter (E.4.1): from the three Secure Channel keys
+ * ("i" b1 = 1, the default) or from the one base key `keys.enc` ("i" b1 = 0).
+ */
+export function deriveSessionKeys(keys: StaticKeys, sequenceCounter: Uint8Array, i = 0x55): Scp02SessionKeys {
+  const one = usesOneBaseKey(i);
   return Object.freeze({
     enc: deriveSessionKey(keys.enc, DerivationConstant.ENC, sequenceCounter),
-    cmac: deriveSessionKey(keys.mac, DerivationConstant.C_MAC, sequenceCounter),
-    rmac: deriveSessionKey(keys.mac, DerivationConstant.R_MAC, sequenceCounter),
-    dek: deriveSessionKey(keys.dek, DerivationConstant.DEK, sequenceCounter),
+    cmac: deriveSessionKey(one ? keys.enc : keys.mac, DerivationConstant.C_MAC, sequenceCounter),
+    rmac: deriveSessionKey(one ? keys.enc : keys.mac, DerivationConstant.R_MAC, sequenceCounter),
+    dek: deriveSessionKey(one ? keys.enc : keys.dek, DerivationConstant.DEK, sequenceCounter),
   });
 }
 

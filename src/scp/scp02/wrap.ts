@@ -39,9 +39,24 @@ import type { Scp02SessionKeys } from './kdf.ts';
 
 const ZERO8 = new Uint8Array(8);
 
-/** "i" values this implementation runs: explicit initiation, 3 keys, C-MAC on modified APDU (b3 b1 set, b2 b4 clear). */
+/**
+ * "i" values this implementation runs (Table E-1): explicit initiation with C-MAC on the modified APDU and a
+ * zero first ICV (b3 set, b2 b4 clear: '04', '05', '14', '15', '44', '45', '54', '55', …), or implicit
+ * initiation with C-MAC on the unmodified APDU and the first ICV a MAC over the AID (b3 clear, b2 b4 set:
+ * '0A', '0B', '1A', '1B', …); one base key (b1 clear) or three keys (b1 set) either way.
+ */
 export function isSupportedI(i: number): boolean {
-  return Number.isInteger(i) && i >= 0 && i <= 0x7f && (i & 0x0f) === 0x05;
+  return Number.isInteger(i) && i >= 0 && i <= 0x7f && ((i & 0x0e) === 0x04 || (i & 0x0e) === 0x0a);
+}
+
+/** "i" b3 clear: implicit initiation (E.1.2.2). */
+export function isImplicitI(i: number): boolean {
+  return (i & 0x04) === 0;
+}
+
+/** E.3.3: the first ICV of an implicit session — single DES plus final triple DES MAC, zero ICV, over the padded AID. */
+export function aidIcv(key: Uint8Array, aid: Uint8Array): Uint8Array {
+  return retailMac(key, aid, ZERO8); // retailMac applies the B.4 padding
 }
 
 /** E.4.5: "successful execution or a warning" — 9000, 61xx (ISO normal processing), 62xx, 63xx. */
@@ -60,6 +75,8 @@ export interface Scp02MessagingParams {
   readonly sessionKeys: Scp02SessionKeys;
   readonly i: number;
   readonly level: number;
+  /** Implicit initiation: AID of the selected application, for the first C-MAC and R-MAC ICVs (E.3.3). */
+  readonly aid?: Uint8Array;
 }
 
 export class Scp02SecureMessaging {
@@ -70,17 +87,26 @@ export class Scp02SecureMessaging {
   #lastCmac: Uint8Array | undefined;
   /** ICV of the next R-MAC. */
   #rmacIcv: Uint8Array = ZERO8;
+  /** ICV of the first C-MAC: zero (explicit, E.3.2) or the MAC over the AID (implicit, E.3.3). */
+  readonly #firstCmacIcv: Uint8Array;
   /** Stripped form of the last command, for the R-MAC of its response. */
   #lastCommand: Uint8Array | undefined;
   /** Host: the stripped form of each wrapped command whose response is still to come, in order (batching). */
   readonly #awaiting: Uint8Array[] = [];
 
   constructor(p: Scp02MessagingParams) {
-    if (!isSupportedI(p.i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${p.i.toString(16)} is not supported (explicit, 3 keys, C-MAC on modified APDU only)`);
+    if (!isSupportedI(p.i)) throw new SecureChannelError('UNSUPPORTED', `SCP02 i=${p.i.toString(16)} is not supported (Table E-1 options other than explicit/modified/zero ICV or implicit/unmodified/AID ICV)`);
     this.level = p.level;
     this.i = p.i;
     const k = p.sessionKeys;
     this.#keys = { enc: k.enc.slice(), cmac: k.cmac.slice(), rmac: k.rmac.slice(), dek: k.dek.slice() };
+    if (isImplicitI(p.i)) {
+      if (p.aid === undefined) throw new RangeError('SCP02 implicit initiation needs the AID of the selected application');
+      this.#firstCmacIcv = aidIcv(this.#keys.cmac, p.aid);
+      this.#rmacIcv = aidIcv(this.#keys.rmac, p.aid);
+    } else {
+      this.#firstCmacIcv = ZERO8;
+    }
   }
 
   // ---- EXTERNAL AUTHENTICATE (E.3.2) ----
@@ -216,16 +242,20 @@ export class Scp02SecureMessaging {
 
   /** ICV of the next C-MAC: zero first, then the last C-MAC, encrypted per "i" b5 (E.3.4). */
   #cmacIcv(): Uint8Array {
-    if (this.#lastCmac === undefined) return ZERO8;
+    if (this.#lastCmac === undefined) return this.#firstCmacIcv;
     if (this.i & 0x10) return desEcbEncrypt(this.#keys.cmac.subarray(0, 8), this.#lastCmac);
     return this.#lastCmac;
   }
 
-  /** C-MAC on the modified APDU: CLA' INS P1 P2 (Lc+8) ‖ plain data. */
+  /**
+   * C-MAC (E.4.4) on the modified APDU: CLA' INS P1 P2 (Lc+8) ‖ plain data; or, with "i" b2, on the unmodified
+   * APDU: CLA (channel zero, no secure messaging bit) INS P1 P2 Lc ‖ plain data (no Lc when there is no data).
+   */
   #cmac(cmd: CommandApdu, plainData: Uint8Array, extended: boolean): Uint8Array {
+    const unmodified = (this.i & 0x02) !== 0;
     const input = concat(
-      Uint8Array.of(macCla(cmd.cla), cmd.ins, cmd.p1, cmd.p2),
-      lcBytes(plainData.length + 8, extended),
+      Uint8Array.of(unmodified ? strippedCla(cmd.cla) : macCla(cmd.cla), cmd.ins, cmd.p1, cmd.p2),
+      lcBytes(unmodified ? plainData.length : plainData.length + 8, extended),
       plainData,
     );
     return retailMac(this.#keys.cmac, input, this.#cmacIcv());

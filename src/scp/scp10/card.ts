@@ -24,7 +24,7 @@ import { joinResponse, swOnly } from '../messaging.ts';
 import { scp10CardChannel, type Scp10CardChannel } from './channel.ts';
 import { verifyCertificate, type TrustedKey } from './certificate.ts';
 import { agreedKeys, parseSessionData, transportedKeys, type SessionData } from './keys.ts';
-import { decryptPkcs1, modulusLength, openEncryptedSignature, recover9796, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
+import { decryptPkcs1, modulusLength, openEncryptedSignature, recover9796, sealSignature, signPkcs1, verifyPkcs1 } from '../../crypto/index.ts';
 import { Scp10SecureMessaging } from './wrap.ts';
 
 export const SW_VERIFICATION_FAILED = 0x6300;

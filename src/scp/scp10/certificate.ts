@@ -17,7 +17,7 @@ import { assertBytes, concat, equalConstantTime } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
 import { encodeTlv, findTag, parseTlv, parseTlvs, type Tlv } from '../../core/tlv.ts';
 import { SecureChannelError } from '../errors.ts';
-import { modulusLength, recover9796, rsaPublicKey, rsaPublicNumbers, sha1, sign9796, signPkcs1, verifyPkcs1 } from './rsa.ts';
+import { modulusLength, recover9796, rsaPublicKey, rsaPublicNumbers, sha1, sign9796, signPkcs1, verifyPkcs1 } from '../../crypto/index.ts';
 
 export type CertificateScheme = 'pkcs1' | 'iso9796-2';
 

@@ -29,7 +29,7 @@ import { encodeTlv } from '../../core/tlv.ts';
 import { scp10HostChannel, type Scp10HostChannel } from './channel.ts';
 import { verifyCertificate, type Scp10Certificate, type TrustedKey } from './certificate.ts';
 import { agreedKeys, CRT_CCT, CRT_CT, defaultCrts, encodeCrt, encodeSessionData, KeyUsage, levelServed, transportedKeys, type Crt, type SessionData } from './keys.ts';
-import { encryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from './rsa.ts';
+import { encryptPkcs1, modulusLength, openEncryptedSignature, sealSignature, signPkcs1, verifyPkcs1 } from '../../crypto/index.ts';
 import { LEVEL_R_MAC, Scp10SecureMessaging } from './wrap.ts';
 
 export const OPTION_KEY_AGREEMENT = 0x01;

@@ -13,7 +13,7 @@
 import { concat, xor } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
 import { encodeTlv, parseTlvs, type Tlv } from '../../core/tlv.ts';
-import { sha1 } from './rsa.ts';
+import { sha1 } from '../../crypto/index.ts';
 
 export const CRT_CCT = 0xb4;
 export const CRT_CT = 0xb8;

@@ -28,7 +28,7 @@ import {
   verifyCertificateSignature,
   type GpCertificate,
 } from './certificate.ts';
-import { ecka, generateKeyPair, isValidPublicKey, publicKeyOf, type CurveName, type EcPublicKey } from './ecka.ts';
+import { ecka, generateKeyPair, isValidPublicKey, publicKeyOf, type CurveName, type EcPublicKey } from '../../crypto/index.ts';
 import { deriveScp11Keys, lv, sharedInfo } from './kdf.ts';
 import {
   ANY_AUTHENTICATED,

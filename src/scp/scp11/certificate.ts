@@ -12,7 +12,7 @@
 import { concat, equalBytes } from '../../core/bytes.ts';
 import { CodecError, OpentsmError } from '../../core/errors.ts';
 import { encodeTlv } from '../../core/tlv.ts';
-import { curveByReference, curveInfo, ecdsaSign, ecdsaVerify, isValidPublicKey, type CurveName, type EcPublicKey } from './ecka.ts';
+import { curveByReference, curveInfo, ecdsaSign, ecdsaVerify, isValidPublicKey, type CurveName, type EcPublicKey } from '../../crypto/index.ts';
 import { readTlv, readTlvs, type TlvSpan } from './tlv.ts';
 
 export const TAG_CERTIFICATE = 0x7f21;

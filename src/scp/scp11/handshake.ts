@@ -20,7 +20,7 @@ import type { HostSecureChannel } from '../channel.ts';
 import { SecureChannelError } from '../errors.ts';
 import { splitResponse } from '../messaging.ts';
 import { HostChannel } from '../session.ts';
-import { ecka, generateKeyPair, isValidPublicKey, publicKeyOf, type EcKeyPair, type EcPublicKey } from './ecka.ts';
+import { ecka, generateKeyPair, isValidPublicKey, publicKeyOf, type EcKeyPair, type EcPublicKey } from '../../crypto/index.ts';
 import { deriveScp11Keys, lv, sharedInfo, type Scp11DerivedKeys } from './kdf.ts';
 import {
   computeReceipt,

@@ -4,22 +4,7 @@
  * then SCP03 secure messaging. Host side (`buildPerformSecurityOperations`, `beginScp11`, `completeScp11`,
  * `scp11cScriptChannel`) and card side (`Scp11Card`).
  */
-export {
-  type CurveName,
-  type CurveInfo,
-  type EcKeyPair,
-  type EcPublicKey,
-  curveInfo,
-  curveByReference,
-  pointLength,
-  generateKeyPair,
-  publicKeyOf,
-  isValidPublicKey,
-  ecka,
-  ecdsaSign,
-  ecdsaVerify,
-} from './ecka.ts';
-export { x963Kdf, deriveScp11Keys, sharedInfo, lv, type KdfHash, type Scp11DerivedKeys } from './kdf.ts';
+export { deriveScp11Keys, sharedInfo, lv, type Scp11DerivedKeys } from './kdf.ts';
 export {
   TAG_CERTIFICATE,
   KEY_USAGE_SIGNATURE,

@@ -8,9 +8,9 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { toHex, zeroize } from '../../core/bytes.ts';
 import type { RandomSource } from '../../crypto/random.ts';
 import { bcdDate, KEY_USAGE_SIGNATURE, signCertificate, today } from '../../scp/scp11/certificate.ts';
-import { generateKeyPair, type CurveName } from '../../scp/scp11/ecka.ts';
+import { generateKeyPair, type CurveName } from '../../crypto/index.ts';
 import { issueCertificate } from '../../scp/scp10/certificate.ts';
-import { rsaPublicNumbers } from '../../scp/scp10/rsa.ts';
+import { rsaPublicNumbers } from '../../crypto/index.ts';
 import type { Sealer } from '../common/deps.ts';
 
 export type CaKind = 'scp11' | 'scp10';

@@ -14,7 +14,7 @@ import { mutualTlsAgent } from '../../../src/platform/tls/options.ts';
 import { ensureCa } from '../../../src/platform/tls/ca.ts';
 import { issueCertificate } from '../../../src/platform/tls/issue.ts';
 import { parseCertificate, verifyChain } from '../../../src/scp/scp11/certificate.ts';
-import { generateKeyPair } from '../../../src/scp/scp11/ecka.ts';
+import { generateKeyPair } from '../../../src/crypto/index.ts';
 import { startCa } from '../../../src/services/ca/service.ts';
 import { CARD_ID, SD_AID } from './harness.ts';
 

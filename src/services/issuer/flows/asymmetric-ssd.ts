@@ -25,7 +25,7 @@ import {
 import { getData, sendAll } from '../../../gp/client.ts';
 import { parseKeyInformationTemplate } from '../../../gp/get-data.ts';
 import { publicKeyFingerprint } from '../../common/fingerprint.ts';
-import { isValidPublicKey } from '../../../scp/scp11/ecka.ts';
+import { isValidPublicKey } from '../../../crypto/index.ts';
 import type { FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
 import {

@@ -6,8 +6,8 @@
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { fromHex, toHex } from '../../../core/bytes.ts';
-import { generateKeyPair, type CurveName } from '../../../scp/scp11/index.ts';
-import { rsaPublicNumbers } from '../../../scp/scp10/rsa.ts';
+import { generateKeyPair, type CurveName } from '../../../crypto/index.ts';
+import { rsaPublicNumbers } from '../../../crypto/index.ts';
 import type { FlowDeps } from '../../common/deps.ts';
 import { isEcTrustPoint } from '../../sd-keys/asymmetric.ts';
 import type { CaKindOf, CaPort } from './ports.ts';

@@ -9,8 +9,8 @@ import type { CardChannel } from '../../../apdu/channel.ts';
 import { fromHex } from '../../../core/bytes.ts';
 import { openScp10Session, openScp11Session } from '../../../scp/asymmetric-session.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
-import { rsaPublicKey } from '../../../scp/scp10/rsa.ts';
-import type { CurveName } from '../../../scp/scp11/index.ts';
+import { rsaPublicKey } from '../../../crypto/index.ts';
+import type { CurveName } from '../../../crypto/index.ts';
 import { TRUST_POINT, type AsymmetricVariant, type KeyRef, type SdPublicKeyHex, type TrustPointKey } from '../../sd-keys/asymmetric.ts';
 import type { OceIdentity } from './oce.ts';
 

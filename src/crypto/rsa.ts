@@ -1,5 +1,5 @@
 /**
- * SCP10 RSA primitives (GPCS 2.2.1 Appendix F.2.1, F.1.4.3, F.1.4.4), on node:crypto.
+ * RSA primitives (used by SCP10, GPCS 2.2.1 Appendix F.2.1, F.1.4.3, F.1.4.4, and the CA), on node:crypto.
  *  - "signing means the deciphering of a signature block using the signer's private RSA key" (F.2.1): raw RSA.
  *  - Signature with message recovery: ISO/IEC 9796-2 digital signature scheme 1, block
  *    '6A' ‖ recoverable part ‖ SHA-1 ‖ 'BC' (Tables F-6, F-10); the signer sends min(s, n − s).
@@ -8,7 +8,7 @@
  *    '00 02 PS 00' structure itself, so a bad padding is a clear refusal (Node's implicit rejection is not used).
  */
 import { constants, createHash, createPublicKey, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, sign, verify, type KeyObject } from 'node:crypto';
-import { concat, equalConstantTime } from '../../core/bytes.ts';
+import { concat, equalConstantTime } from '../core/bytes.ts';
 
 export function sha1(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha1');

@@ -1,12 +1,12 @@
 /**
- * Elliptic curves of SCP11 (Amendment F v1.4 §3.1.1, §5.1): ECKA (plain ECDH, BSI TR-03111 — the shared
+ * Elliptic-curve cryptography (used by SCP11, GP Amendment F v1.4 §3.1.1, §5.1, and the CA): ECKA (plain ECDH, BSI TR-03111 — the shared
  * secret is the x-coordinate) and ECDSA (TR-03111 plain signature format r ‖ s), on node:crypto / OpenSSL.
  * Public keys are uncompressed points '04' ‖ X ‖ Y (§5.1); private keys are the scalar d, big-endian, of the
  * curve's order length. Key parameter references ('F0' in a GP certificate) follow GPCS 2.3.1 §B.4.1.
  */
 import { createECDH, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { concat } from '../../core/bytes.ts';
-import type { RandomSource } from '../../crypto/random.ts';
+import { concat } from '../core/bytes.ts';
+import type { RandomSource } from './random.ts';
 
 export type CurveName = 'P-256' | 'P-384' | 'P-521' | 'brainpoolP256r1' | 'brainpoolP384r1';
 
