@@ -35,7 +35,13 @@ export function agentFetch(agent: Agent): typeof fetch {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502 })));
+        res.on('end', () => {
+          const status = res.statusCode ?? 502;
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          // 204 and 304 carry no body (the Response constructor refuses one).
+          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: h }));
+        });
       });
       req.on('error', reject);
       req.end(body);
@@ -50,9 +56,11 @@ export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCa
   const f = agent !== undefined ? agentFetch(agent) : undefined;
   return async (cardId: string, route: CardRoute) => {
     if (route.kind !== 'ota') throw new CardAccessError('NO_ROUTE', `route ${route.kind} is not OTA`);
+    // The channel holds the card from its first script until the flow closes it (one conversation, issue 8 §2).
     return new RemoteOtaChannel({
       baseUrl: base.href,
       deviceId: cardId,
+      conversation: true,
       ...(f !== undefined ? { fetch: f } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });

@@ -10,6 +10,7 @@
  *   FlowError CARD_REFUSED,
  *   ApduError (status word)        409 CARD_REFUSED        `sw` says what the card answered
  *   SecureChannelError             502 SECURE_CHANNEL      the card did not authenticate with the keys held
+ *   OtaError BUSY                  503 CARD_BUSY           `Retry-After`: another conversation held the card too long
  *   TransportError, OtaError,
  *   CardAccessError, unreachable
  *   remote OTA                     503 CARD_UNREACHABLE    `Retry-After`; `flowId` — retrying the request resumes it
@@ -63,6 +64,15 @@ export function flowProblem(e: unknown, context: ProblemContext = {}): ProblemEr
   }
   if (e instanceof SecureChannelError) {
     return new ProblemError({ status: 502, code: 'SECURE_CHANNEL', detail: `secure channel failed: ${e.code}`, extra: base });
+  }
+  if (e instanceof OtaError && e.code === 'BUSY') {
+    return new ProblemError({
+      status: 503,
+      code: 'CARD_BUSY',
+      detail: 'the card is busy with another conversation; retry the request to resume',
+      extra: base,
+      headers: { 'retry-after': String(e.retryAfterSeconds ?? 2) },
+    });
   }
   if (e instanceof TransportError || e instanceof OtaError || e instanceof CardAccessError) {
     return new ProblemError({

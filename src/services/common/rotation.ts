@@ -17,6 +17,7 @@ import { generateKeySet, keySetKcvs, nextKvn, type KeySetKcvs, type SdKeySet } f
 import { findKeySet, replaceKeySet } from '../sd-keys/operations.ts';
 import type { CardRoute, FlowDeps } from './deps.ts';
 import { FlowError } from './flow-error.ts';
+import { withCard } from './with-card.ts';
 
 /** Where a service keeps an SD's key sets (its own table, sealed). */
 export interface KeySlot {
@@ -56,13 +57,15 @@ export async function replaceWithReconcile(
   const current = await slot.current();
   const pending = await slot.pending();
   if (!pending) throw new FlowError('WRONG_STATE', 'no pending key set to put', step);
-  const channel = await deps.cardAccess(cardId, route);
   const aid = fromHex(aidHex);
-  // Unless this process knows the card still holds `current` (a fresh flow), ask the card.
-  const held = verify ? await findKeySet(channel, aid, [pending, current]) : current;
-  if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
-  if (held === current) await replaceKeySet(channel, aid, current, pending);
-  return { reconciled: held === pending, to: keySetKcvs(pending) };
+  // One conversation with the card for the probe and the PUT KEY.
+  return withCard(deps.cardAccess, cardId, route, async (channel) => {
+    // Unless this process knows the card still holds `current` (a fresh flow), ask the card.
+    const held = verify ? await findKeySet(channel, aid, [pending, current]) : current;
+    if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
+    if (held === current) await replaceKeySet(channel, aid, current, pending);
+    return { reconciled: held === pending, to: keySetKcvs(pending) };
+  });
 }
 
 export async function startRotation(deps: FlowDeps, kind: string, data: RotationData): Promise<RotationFlow> {

@@ -19,15 +19,21 @@ export type OtaErrorCode =
   /** The request was refused before anything was sent to the device (remote API: 400). */
   | 'BAD_REQUEST'
   /** The OTA server is closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** The card is held by another conversation for longer than the caller may wait (retry after `retryAfterSeconds`). */
+  | 'BUSY'
+  /** The conversation named does not hold the card (closed, or expired after its idle time). */
+  | 'NOT_HELD';
 
 export class OtaError extends OpentsmError {
   declare readonly code: OtaErrorCode;
   readonly deviceId: string | undefined;
   readonly scriptStatus: string | undefined;
-  constructor(code: OtaErrorCode, message: string, options?: ErrorOptions & { deviceId?: string; scriptStatus?: string }) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: OtaErrorCode, message: string, options?: ErrorOptions & { deviceId?: string; scriptStatus?: string; retryAfterSeconds?: number }) {
     super(code, message, options);
     this.deviceId = options?.deviceId;
     this.scriptStatus = options?.scriptStatus;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }

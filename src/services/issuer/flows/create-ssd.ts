@@ -24,13 +24,14 @@ import { buildStoreDataBlocks } from '../../../gp/store-data.ts';
 import { GetStatusScope } from '../../../gp/registry.ts';
 import { decodePrivileges, encodePrivileges, type PrivilegeName } from '../../../gp/privileges.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
-import { DONE, runFlow, type StepOutcome } from '../../../platform/flows/runner.ts';
+import { DONE, runFlow, type FlowSteps, type StepOutcome } from '../../../platform/flows/runner.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import { decodeKeySet, encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
 import { deliverInitialKeys, keyLoadingDgis, openSd, probeKeySet, type ProbeResult } from '../../sd-keys/operations.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
+import { releaseCard } from '../../common/with-card.ts';
 import { getCard, getProvider, isdKeys, scpOf } from '../inventory.ts';
 import { ISSUER_SETUP_KVN, SETUP_SCP03_I, installScp } from '../../sd-keys/asymmetric.ts';
 import { checkAsymmetricRequest, runGenerate, type AsymmetricData, type AsymmetricRequest } from './asymmetric-ssd.ts';
@@ -180,7 +181,7 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
     await deps.flows.recordFailure(start, e.message, true);
     throw e;
   }
-  return runFlow<CreateSsdData>(deps, start, {
+  const steps: FlowSteps<CreateSsdData> = {
     install: async (flow) => {
       if (!verify) {
         // A fresh flow knows the card: install, keys and extradition travel as one script after the
@@ -260,7 +261,13 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
       isdSession = undefined;
       return runGenerate(deps, flow, await ch(), verify);
     },
-  });
+  };
+  // The run holds the card (one conversation) from its first script to its end: the ISD session spans steps.
+  try {
+    return await runFlow<CreateSsdData>(deps, start, steps);
+  } finally {
+    await releaseCard(channel);
+  }
 }
 
 /** The initial key set, for the provider the SSD belongs to, while the flow waits at `handover`. */

@@ -35,6 +35,7 @@ import type { SecureSession } from '../../../scp/secure-session.ts';
 import { publicKeyFingerprint } from '../../ca/keys.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
+import { releaseCard } from '../../common/with-card.ts';
 import {
   ISSUER_SETUP_KVN,
   PROVIDER_SD_KVN,
@@ -165,6 +166,9 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
         if (iccid !== d.cardId.padEnd(20, 'F')) throw new FlowError('CONFLICT', `the card answers ICCID ${iccid}, not ${d.cardId}`, flow.step);
         const exists = ssdResponse !== undefined && (swOf(ssdResponse) === 0x9000 || swOf(ssdResponse) === 0x6283);
         if (exists) throw new FlowError('CONFLICT', `the card already has an application ${d.aid} the provider does not know`, flow.step);
+        // The issuer works on the card next (`request`): give it the card.
+        await releaseCard(channel);
+        channel = undefined;
         return {
           next: 'request',
           commit: (tx) => deps.audit(tx, { actor: deps.actor, action: 'card.probed', subject, details: { iccid, ssdPresent: false } }),
@@ -306,6 +310,7 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
     });
   } finally {
     await session?.close().catch(() => undefined);
+    await releaseCard(channel);
   }
 }
 
