@@ -128,17 +128,21 @@ test('50+ concurrent issuer and provider operations on one card: each succeeds o
       }
     };
     const work: Promise<void>[] = [];
+    // A retry after a retryable answer repeats the request with the same Idempotency-Key, as a client would.
     for (let i = 0; i < 12; i += 1) {
       const aid = providerAid(i % 3);
-      work.push(op(`provider rotation ${aid}`, () => atProvider.post(`/v1/cards/${CARD}/ssds/${aid}/rotation`, { body: { reason: 'forced' }, idempotencyKey: idem() })));
+      const k = idem();
+      work.push(op(`provider rotation ${aid}`, () => atProvider.post(`/v1/cards/${CARD}/ssds/${aid}/rotation`, { body: { reason: 'forced' }, idempotencyKey: k })));
     }
     for (let i = 0; i < 8; i += 1) {
       const aid = issuerAid(i % 2);
-      work.push(op(`issuer rotation ${aid}`, () => atIssuer.post(`/v1/cards/${CARD}/ssds/${aid}/rotation`, { body: { reason: 'forced' }, idempotencyKey: idem() })));
+      const k = idem();
+      work.push(op(`issuer rotation ${aid}`, () => atIssuer.post(`/v1/cards/${CARD}/ssds/${aid}/rotation`, { body: { reason: 'forced' }, idempotencyKey: k })));
     }
     work.push(lockChain(issuerAid(2))(), lockChain(issuerAid(3))());
     for (let n = 3; n < 7; n += 1) {
-      work.push(op(`provider SSD request ${providerAid(n)}`, () => atProvider.post(`/v1/cards/${CARD}/ssds`, { body: { aid: providerAid(n), privileges: [], route: { kind: 'ota' } }, idempotencyKey: idem() })));
+      const k = idem();
+      work.push(op(`provider SSD request ${providerAid(n)}`, () => atProvider.post(`/v1/cards/${CARD}/ssds`, { body: { aid: providerAid(n), privileges: [], route: { kind: 'ota' } }, idempotencyKey: k })));
     }
     for (let i = 0; i < 14; i += 1) work.push(op('GET STATUS', getStatusRead));
     await Promise.all(work);
