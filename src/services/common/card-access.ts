@@ -30,7 +30,13 @@ export function agentFetch(agent: Agent): typeof fetch {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502 })));
+        res.on('end', () => {
+          const status = res.statusCode ?? 502;
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+          // 204 and 304 carry no body (the Response constructor refuses one).
+          resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), { status, headers: h }));
+        });
       });
       req.on('error', reject);
       req.end(body);

@@ -10,6 +10,7 @@
  *   FlowError CARD_REFUSED,
  *   ApduError (status word)        409 CARD_REFUSED        `sw` says what the card answered
  *   SecureChannelError             502 SECURE_CHANNEL      the card did not authenticate with the keys held
+ *   OtaError BUSY                  503 CARD_BUSY           `Retry-After`: another conversation held the card too long
  *   TransportError, RemoteError
  *   (OtaError),
  *   CardAccessError, unreachable
@@ -24,6 +25,7 @@ import { ProblemError } from '../../platform/errors.ts';
 import { RemoteProblemError } from '../../platform/http/client.ts';
 import { SecureChannelError } from '../../scp/errors.ts';
 import { RemoteError, TransportError } from '../../transport/errors.ts';
+import { RamServerError } from '../../transport/ram-http/server-errors.ts';
 import { CardAccessError } from './card-access.ts';
 import { FlowError } from './flow-error.ts';
 
@@ -63,6 +65,15 @@ export function flowProblem(e: unknown, context: ProblemContext = {}): ProblemEr
   }
   if (e instanceof SecureChannelError) {
     return new ProblemError({ status: 502, code: 'SECURE_CHANNEL', detail: `secure channel failed: ${e.code}`, extra: base });
+  }
+  if (e instanceof RamServerError && e.code === 'BUSY') {
+    return new ProblemError({
+      status: 503,
+      code: 'CARD_BUSY',
+      detail: 'the card is busy with another conversation; retry the request to resume',
+      extra: base,
+      headers: { 'retry-after': String(e.retryAfterSeconds ?? 2) },
+    });
   }
   if (e instanceof TransportError || e instanceof RemoteError || e instanceof CardAccessError) {
     return new ProblemError({

@@ -12,10 +12,12 @@
 import { fromHex } from '../../core/bytes.ts';
 import type { Database } from '../../platform/storage/database.ts';
 import type { FlowRecord } from '../../platform/flows/store.ts';
+import { DONE, runFlow } from '../../platform/flows/runner.ts';
 import { generateKeySet, keySetKcvs, nextKvn, type KeySetKcvs, type SdKeySet } from '../sd-keys/key-set.ts';
 import { findKeySet, replaceKeySet } from '../sd-keys/operations.ts';
 import type { CardRoute, FlowDeps } from './deps.ts';
 import { FlowError } from './flow-error.ts';
+import { withCard } from './with-card.ts';
 
 /** Where a service keeps an SD's key sets (its own table, sealed). */
 export interface KeySlot {
@@ -55,13 +57,15 @@ export async function replaceWithReconcile(
   const current = await slot.current();
   const pending = await slot.pending();
   if (!pending) throw new FlowError('WRONG_STATE', 'no pending key set to put', step);
-  const channel = await deps.cardAccess(cardId, route);
   const aid = fromHex(aidHex);
-  // Unless this process knows the card still holds `current` (a fresh flow), ask the card.
-  const held = verify ? await findKeySet(channel, aid, [pending, current]) : current;
-  if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
-  if (held === current) await replaceKeySet(channel, aid, current, pending);
-  return { reconciled: held === pending, to: keySetKcvs(pending) };
+  // One conversation with the card for the probe and the PUT KEY.
+  return withCard(deps.cardAccess, cardId, route, async (channel) => {
+    // Unless this process knows the card still holds `current` (a fresh flow), ask the card.
+    const held = verify ? await findKeySet(channel, aid, [pending, current]) : current;
+    if (held === undefined) throw new FlowError('KEYS_UNKNOWN', `SD ${aidHex} holds neither key version ${current.kvn} nor ${pending.kvn}`, step);
+    if (held === current) await replaceKeySet(channel, aid, current, pending);
+    return { reconciled: held === pending, to: keySetKcvs(pending) };
+  });
 }
 
 export async function startRotation(deps: FlowDeps, kind: string, data: RotationData): Promise<RotationFlow> {
@@ -75,49 +79,39 @@ export async function startRotation(deps: FlowDeps, kind: string, data: Rotation
   });
 }
 
-/** Run (or resume) a rotation flow to its end; errors are recorded on the flow and thrown. */
+/** Run (or resume) a rotation flow to its end (the flow runner records steps and failures). */
 export async function runRotation(deps: FlowDeps, slot: KeySlot, start: RotationFlow): Promise<RotationFlow> {
-  let flow = start;
-  const d = flow.data;
-  try {
-    for (;;) {
-      switch (flow.step) {
-        case 'prepare': {
-          const current = await slot.current();
-          const existing = await slot.pending();
-          const next = existing ?? generateKeySet(nextKvn(current.kvn), current.scp, deps.random);
-          const from = keySetKcvs(current);
-          const to = keySetKcvs(next);
-          flow = await deps.db.transaction(async (tx) => {
-            if (!existing) await slot.setPending(tx, next);
-            await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject: flow.subject, details: { purpose: 'rotation', kcvs: to } });
-            return deps.flows.advance(flow, 'replace', { from, to }, tx);
+  const d = start.data;
+  return runFlow<RotationData>(deps, start, {
+    prepare: async () => {
+      const current = await slot.current();
+      const existing = await slot.pending();
+      const next = existing ?? generateKeySet(nextKvn(current.kvn), current.scp, deps.random);
+      const from = keySetKcvs(current);
+      const to = keySetKcvs(next);
+      return {
+        next: 'replace',
+        data: { from, to },
+        commit: async (tx) => {
+          if (!existing) await slot.setPending(tx, next);
+          await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject: start.subject, details: { purpose: 'rotation', kcvs: to } });
+        },
+      };
+    },
+    replace: async (flow) => {
+      const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
+      return {
+        next: DONE,
+        commit: async (tx) => {
+          await slot.promote(tx, to);
+          await deps.audit(tx, {
+            actor: deps.actor,
+            action: 'key.rotated',
+            subject: flow.subject,
+            details: { fromKcvs: flow.data.from ?? null, toKcvs: to, reason: d.reason, reconciled },
           });
-          break;
-        }
-        case 'replace': {
-          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
-          const held = reconciled ? 'pending' : 'current';
-          flow = await deps.db.transaction(async (tx) => {
-            await slot.promote(tx, to);
-            await deps.audit(tx, {
-              actor: deps.actor,
-              action: 'key.rotated',
-              subject: flow.subject,
-              details: { fromKcvs: flow.data.from ?? null, toKcvs: to, reason: d.reason, reconciled: held === 'pending' },
-            });
-            return deps.flows.finish(flow, {}, tx);
-          });
-          return flow;
-        }
-        case 'done':
-          return flow;
-        default:
-          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
-      }
-    }
-  } catch (e) {
-    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError);
-    throw e;
-  }
+        },
+      };
+    },
+  });
 }

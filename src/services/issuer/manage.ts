@@ -11,6 +11,8 @@ import type { Database } from '../../platform/storage/database.ts';
 import type { KeySetKcvs } from '../sd-keys/key-set.ts';
 import { openSd } from '../sd-keys/operations.ts';
 import type { CardRoute, FlowDeps } from '../common/deps.ts';
+import { withCard } from '../common/with-card.ts';
+import type { SecureSession } from '../../scp/secure-session.ts';
 import { FlowError } from '../common/flow-error.ts';
 import { runRotation, startRotation, type RotationFlow } from '../common/rotation.ts';
 import { CREATE_SSD, type CreateSsdData } from './flows/create-ssd.ts';
@@ -101,12 +103,12 @@ export async function ssdRoute(deps: Pick<FlowDeps, 'flows' | 'db'>, cardId: str
   return data?.route ?? { kind: 'ota' };
 }
 
-async function isdSession(deps: FlowDeps, cardId: string, route: CardRoute) {
+/** Run `work` in an ISD session, holding the card (one conversation) until it ends. */
+async function withIsdSession<T>(deps: FlowDeps, cardId: string, route: CardRoute, work: (session: SecureSession) => Promise<T>): Promise<T> {
   const card = await getCard(deps.db, cardId);
   if (!card) throw new FlowError('NOT_FOUND', `unknown card ${cardId}`);
   const keys = await isdKeys(deps, cardId);
-  const channel = await deps.cardAccess(cardId, route);
-  return openSd(channel, fromHex(card.isdAid), keys);
+  return withCard(deps.cardAccess, cardId, route, async (channel) => work(await openSd(channel, fromHex(card.isdAid), keys)));
 }
 
 const settled = new Set(['issuer-managed', 'provider-managed']);
@@ -123,11 +125,13 @@ export async function setSsdLock(
   }
   const route = req.route ?? (await ssdRoute(deps, req.cardId, req.aid));
   const aid = fromHex(req.aid);
-  const session = await isdSession(deps, req.cardId, route);
-  const entry = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).find((e) => equalBytes(e.aid, aid));
-  if (!entry) throw new FlowError('WRONG_STATE', `SSD ${req.aid} is not on the card`);
-  const already = ((entry.lifeCycle & LOCKED) !== 0) === req.locked;
-  if (!already) await setApplicationLock(session, aid, req.locked);
+  const { entry, already } = await withIsdSession(deps, req.cardId, route, async (session) => {
+    const entry = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).find((e) => equalBytes(e.aid, aid));
+    if (!entry) throw new FlowError('WRONG_STATE', `SSD ${req.aid} is not on the card`);
+    const already = ((entry.lifeCycle & LOCKED) !== 0) === req.locked;
+    if (!already) await setApplicationLock(session, aid, req.locked);
+    return { entry, already };
+  });
   const state = req.locked ? 'locked' : ssd.managedBy === 'issuer' ? 'issuer-managed' : 'provider-managed';
   await deps.db.transaction(async (tx) => {
     await tx.execute('UPDATE ssds SET state = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [state, now(), req.cardId, req.aid]);
@@ -148,9 +152,11 @@ export async function deleteSsd(deps: FlowDeps, req: { cardId: string; aid: stri
   if (ssd.pendingHeld) throw new FlowError('WRONG_STATE', `SSD ${req.aid} is in a key rotation`);
   const route = req.route ?? (await ssdRoute(deps, req.cardId, req.aid));
   const aid = fromHex(req.aid);
-  const session = await isdSession(deps, req.cardId, route);
-  const present = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).some((e) => equalBytes(e.aid, aid));
-  if (present) await deleteObject(session, aid);
+  const present = await withIsdSession(deps, req.cardId, route, async (session) => {
+    const present = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).some((e) => equalBytes(e.aid, aid));
+    if (present) await deleteObject(session, aid);
+    return present;
+  });
   await deps.db.transaction(async (tx) => {
     await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);
     await tx.execute('DELETE FROM ssds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);

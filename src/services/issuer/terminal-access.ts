@@ -1,8 +1,9 @@
 /**
  * The issuer's `CardAccess` for cards at a provider's counter (ARCHITECTURE.md §4 flow 3): the issuer's
  * APDUs travel issuer → provider (relay, mutual TLS with the issuer's certificate) → terminal → card.
- * Each `transmit` is one `POST /v1/relay/terminals/<id>/scripts`. The provider admits them only while the
- * terminal has an open service request for that card.
+ * The channel holds the card in the terminal (one relay conversation, issue 8 §2) from its first script
+ * until `close()`: each script is a `POST /v1/relay/terminals/<id>/conversations/<cid>/scripts`. The provider
+ * admits them only while the terminal has an open service request for that card.
  *
  * Errors: a refusal (nothing was sent to the card) is a `RelayError` with the provider's code
  * (NO_OPEN_REQUEST, CARD_NOT_PRESENT, …); an outcome the issuer cannot know (connection lost, time-out,
@@ -36,6 +37,7 @@ export class RelayedTerminalChannel implements CardChannel {
   readonly cardId: string;
   readonly #client: PlatformClient;
   #closed = false;
+  #conversation: Promise<string> | undefined;
 
   constructor(client: PlatformClient, terminalId: string, cardId: string) {
     this.#client = client;
@@ -54,11 +56,20 @@ export class RelayedTerminalChannel implements CardChannel {
     if (commands.length < 1 || commands.length > MAX_RELAY_COMMANDS) throw new RangeError(`a script has 1 to ${MAX_RELAY_COMMANDS} C-APDUs`);
     let answer: RelayScriptAnswer;
     try {
-      const res = await this.#client.post<RelayScriptAnswer>(RELAY_PATHS.scripts(this.terminalId), {
+      const opening = (this.#conversation ??= this.#open());
+      let id: string;
+      try {
+        id = await opening;
+      } catch (e) {
+        if (this.#conversation === opening) this.#conversation = undefined;
+        throw e;
+      }
+      const res = await this.#client.post<RelayScriptAnswer>(`${RELAY_PATHS.conversation(this.terminalId, id)}/scripts`, {
         body: { cardId: this.cardId, apdus: commands.map((c) => toHex(c).toUpperCase()) },
       });
       answer = res.body;
     } catch (e) {
+      if (e instanceof RemoteProblemError && e.problem?.code === 'CONVERSATION_NOT_HELD') this.#conversation = undefined;
       throw fromRemote(e, this.terminalId);
     }
     const list = answer?.responses;
@@ -68,8 +79,21 @@ export class RelayedTerminalChannel implements CardChannel {
     return list.map((r) => fromHex(r));
   }
 
+  /** End the conversation: the card goes to the next in line. */
   async close(): Promise<void> {
     this.#closed = true;
+    const opening = this.#conversation;
+    this.#conversation = undefined;
+    const id = await opening?.catch(() => undefined);
+    if (id === undefined) return;
+    await this.#client.call('DELETE', RELAY_PATHS.conversation(this.terminalId, id)).catch(() => undefined);
+  }
+
+  async #open(): Promise<string> {
+    const res = await this.#client.post<{ conversationId?: unknown }>(RELAY_PATHS.conversations(this.terminalId), { body: { cardId: this.cardId } });
+    const id = res.body?.conversationId;
+    if (typeof id !== 'string' || id.length === 0) throw new RelayError('BAD_RESPONSE', 'the relay answered no conversation id', { terminalId: this.terminalId });
+    return id;
   }
 }
 
@@ -79,7 +103,7 @@ function fromRemote(e: unknown, terminalId: string): unknown {
   if (e.code === 'REMOTE_TIMEOUT') return new TransportError('TIMEOUT', e.message, { cause: e });
   const code = e.problem?.code;
   if (code === 'TERMINAL_TIMEOUT') return new TransportError('TIMEOUT', e.message, { cause: e });
-  if (code === 'SESSION_LOST' || code === 'CLOSED' || code === 'UNAVAILABLE' || code === 'INTERNAL') {
+  if (code === 'SESSION_LOST' || code === 'CLOSED' || code === 'UNAVAILABLE' || code === 'INTERNAL' || code === 'CONVERSATION_NOT_HELD') {
     return new TransportError('CONNECTION_LOST', e.message, { cause: e });
   }
   if (isRelayErrorCode(code)) return new RelayError(code, e.message, { terminalId, cause: e });

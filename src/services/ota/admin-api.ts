@@ -6,7 +6,15 @@
  *        `{ targetAid?: hex, apdus: hex[], timeoutMs?: number }` → `200 { responses: hex[] }` — how issuer and
  *        provider (separate processes) reach phones (RemoteOtaChannel). Errors: 400 VALIDATION /
  *        MALFORMED_JSON, 415, 404 UNKNOWN_DEVICE, 504 DEVICE_TIMEOUT, 502 SESSION_LOST / SCRIPT_STATUS /
- *        BAD_FORMAT, 503 UNAVAILABLE. Nothing is queued for a refused request.
+ *        BAD_FORMAT, 503 UNAVAILABLE, 503 CARD_BUSY (Retry-After). Nothing is queued for a refused request.
+ *        The script is a conversation of its own: it waits for the card like any other (see below).
+ *   POST   /devices/{id}/conversations                  (script callers) `{}` → `201 { conversationId, idleTimeoutMs }`
+ *        once the card is free (first come, first served); until closed, or `idleTimeoutMs` without a script, it
+ *        holds the card and every other caller waits. Waiting longer than the server allows: 503 CARD_BUSY with
+ *        Retry-After (nothing is held).
+ *   POST   /devices/{id}/conversations/{cid}/scripts     the body and answer of /scripts, inside the conversation;
+ *        409 CONVERSATION_NOT_HELD when it is closed or expired (the script did not reach the card)
+ *   DELETE /devices/{id}/conversations/{cid}             → 204; the card goes to the next in line
  *   POST /v1/devices             (operators, default `operator`; Idempotency-Key) register a phone:
  *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered)
  *   GET  /v1/devices/{id}        (operators) the registration, without the PSK
@@ -25,7 +33,12 @@ import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView }
 export const OTA_VERSION = '0.3.0';
 
 export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency'> {
-  readonly ota: { transmitScript(deviceId: string, apdus: readonly Uint8Array[], options?: ScriptOptions): Promise<Uint8Array[]> };
+  readonly ota: {
+    transmitScript(deviceId: string, apdus: readonly Uint8Array[], options?: ScriptOptions): Promise<Uint8Array[]>;
+    /** Per-card conversations (absent: no /conversations routes). */
+    openConversation?(deviceId: string): Promise<{ conversationId: string; idleTimeoutMs: number }>;
+    closeConversation?(deviceId: string, conversationId: string): void;
+  };
   /** Device registry for the operator routes (absent: no /v1/devices routes). */
   readonly devices?: {
     register(reg: DeviceRegistration, actor: string): Promise<DeviceView>;
@@ -101,6 +114,10 @@ export function otaProblem(e: OtaError): ProblemError {
       return new ProblemError({ status: 502, code: 'BAD_FORMAT', detail: e.message });
     case 'CLOSED':
       return new ProblemError({ status: 503, code: 'UNAVAILABLE', detail: e.message });
+    case 'BUSY':
+      return new ProblemError({ status: 503, code: 'CARD_BUSY', detail: e.message, headers: { 'retry-after': String(e.retryAfterSeconds ?? 2) } });
+    case 'NOT_HELD':
+      return new ProblemError({ status: 409, code: 'CONVERSATION_NOT_HELD', detail: e.message });
     default:
       return new ProblemError({ status: 500, code: 'INTERNAL', detail: 'internal error' });
   }
@@ -119,6 +136,19 @@ const deviceParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', maxLength: 256 } },
+  additionalProperties: false,
+} as const;
+const conversationParams = {
+  type: 'object',
+  required: ['id', 'cid'],
+  properties: { id: { type: 'string', maxLength: 256 }, cid: { type: 'string', maxLength: 64 } },
+  additionalProperties: false,
+} as const;
+const conversationBody = { type: 'object', properties: {}, additionalProperties: false } as const;
+const conversationAnswer = {
+  type: 'object',
+  required: ['conversationId', 'idleTimeoutMs'],
+  properties: { conversationId: { type: 'string' }, idleTimeoutMs: { type: 'integer' } },
   additionalProperties: false,
 } as const;
 const deviceBody = {
@@ -153,30 +183,82 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
   const maxTimeout = options.maxTimeoutMs ?? 120_000;
   const scripts = requirePeer(...(options.scriptCallers ?? ['issuer', 'provider']));
 
+  const jsonOnly = async (req: { headers: Record<string, string | string[] | undefined> }) => {
+    const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (ct !== 'application/json') throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/json required' });
+  };
+  const runScript = async (deviceId: string, body: unknown, conversationId?: string): Promise<ScriptResponseBody> => {
+    if (!DEVICE_ID.test(deviceId)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
+    const { apdus, options: scriptOptions } = parseScriptRequest(body, maxTimeout);
+    let responses: Uint8Array[];
+    try {
+      responses = await options.ota.transmitScript(deviceId, apdus, { ...scriptOptions, ...(conversationId !== undefined ? { conversationId } : {}) });
+    } catch (e) {
+      if (e instanceof OtaError) throw otaProblem(e);
+      throw e;
+    }
+    return { responses: responses.map((r) => toHex(r).toUpperCase()) };
+  };
+
   app.post<{ Params: { id: string } }>(
     '/devices/:id/scripts',
     {
       preHandler: scripts,
-      preValidation: async (req) => {
-        const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (ct !== 'application/json') throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/json required' });
-      },
+      preValidation: jsonOnly,
       schema: { summary: 'Run a script of C-APDUs on a phone', tags: ['scripts'], params: deviceParams, body: scriptBody, response: { 200: scriptAnswer } },
     },
-    async (req) => {
-      if (!DEVICE_ID.test(req.params.id)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
-      const { apdus, options: scriptOptions } = parseScriptRequest(req.body, maxTimeout);
-      let responses: Uint8Array[];
-      try {
-        responses = await options.ota.transmitScript(req.params.id, apdus, scriptOptions);
-      } catch (e) {
-        if (e instanceof OtaError) throw otaProblem(e);
-        throw e;
-      }
-      const body: ScriptResponseBody = { responses: responses.map((r) => toHex(r).toUpperCase()) };
-      return body;
-    },
+    async (req) => runScript(req.params.id, req.body),
   );
+
+  const { openConversation, closeConversation } = options.ota;
+  if (openConversation !== undefined && closeConversation !== undefined) {
+    const ota = options.ota;
+    app.post<{ Params: { id: string } }>(
+      '/devices/:id/conversations',
+      {
+        preHandler: scripts,
+        preValidation: jsonOnly,
+        schema: {
+          summary: 'Wait for the card and hold it: a conversation (one secure channel session) that others queue behind',
+          tags: ['scripts'],
+          params: deviceParams,
+          body: conversationBody,
+          response: { 201: conversationAnswer },
+        },
+      },
+      async (req, reply) => {
+        if (!DEVICE_ID.test(req.params.id)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
+        try {
+          return reply.code(201).send(await openConversation.call(ota, req.params.id));
+        } catch (e) {
+          if (e instanceof OtaError) throw otaProblem(e);
+          throw e;
+        }
+      },
+    );
+    app.post<{ Params: { id: string; cid: string } }>(
+      '/devices/:id/conversations/:cid/scripts',
+      {
+        preHandler: scripts,
+        preValidation: jsonOnly,
+        schema: { summary: 'Run a script inside a conversation', tags: ['scripts'], params: conversationParams, body: scriptBody, response: { 200: scriptAnswer } },
+      },
+      async (req) => runScript(req.params.id, req.body, req.params.cid),
+    );
+    app.delete<{ Params: { id: string; cid: string } }>(
+      '/devices/:id/conversations/:cid',
+      { preHandler: scripts, schema: { summary: 'End a conversation: the card goes to the next in line', tags: ['scripts'], params: conversationParams, response: { 204: { description: 'The card goes to the next in line', type: 'null' } } } },
+      async (req, reply) => {
+        try {
+          closeConversation.call(ota, req.params.id, req.params.cid);
+        } catch (e) {
+          if (e instanceof OtaError) throw otaProblem(e);
+          throw e;
+        }
+        return reply.code(204).send();
+      },
+    );
+  }
 
   const devices = options.devices;
   if (devices !== undefined) {

@@ -3,6 +3,11 @@
  * `RemoteOtaChannel`: a `CardChannel` onto a phone through the OTA server's admin API (admin-api.ts), for
  * services in other processes. Problem codes come back as `OtaError`s with the same codes as in-process.
  * `otaCardAccess`: the issuer's and the provider's way to reach cards over the air.
+ *
+ * With `conversation: true` the channel holds the card for its whole use (issue 8 §2): the first script opens a
+ * conversation (`POST /devices/{id}/conversations`, waiting its turn), every script goes to it, and `close()`
+ * ends it (`DELETE …/conversations/{cid}`) — so a secure channel session is never interleaved with another
+ * caller's scripts. After `close()` the next script opens a new conversation.
  */
 import type { Agent } from 'node:https';
 import type { CardChannel } from '../../apdu/channel.ts';
@@ -20,6 +25,8 @@ export interface RemoteOtaChannelOptions {
   readonly timeoutMs?: number;
   /** fetch to use (for mTLS agents, tests); default global fetch. */
   readonly fetch?: typeof fetch;
+  /** Hold the card from the first script until close() (default false: each script queues on its own). */
+  readonly conversation?: boolean;
 }
 
 const CODES: Record<string, OtaErrorCode> = {
@@ -31,17 +38,21 @@ const CODES: Record<string, OtaErrorCode> = {
   VALIDATION: 'BAD_REQUEST',
   MALFORMED_JSON: 'BAD_REQUEST',
   UNAVAILABLE: 'CLOSED',
+  CARD_BUSY: 'BUSY',
+  CONVERSATION_NOT_HELD: 'NOT_HELD',
 };
 
 export class RemoteOtaChannel implements CardChannel {
   readonly deviceId: string;
   readonly #o: RemoteOtaChannelOptions;
-  readonly #url: string;
+  readonly #device: string;
+  /** The conversation held (conversation mode), or its opening under way. */
+  #conversation: Promise<string> | undefined;
 
   constructor(options: RemoteOtaChannelOptions) {
     this.#o = options;
     this.deviceId = options.deviceId;
-    this.#url = new URL(`/devices/${encodeURIComponent(options.deviceId)}/scripts`, options.baseUrl).href;
+    this.#device = new URL(`/devices/${encodeURIComponent(options.deviceId)}/`, options.baseUrl).href;
   }
 
   async transmit(command: Uint8Array): Promise<Uint8Array> {
@@ -56,28 +67,76 @@ export class RemoteOtaChannel implements CardChannel {
       ...(this.#o.targetAid ? { targetAid: toHex(this.#o.targetAid).toUpperCase() } : {}),
       ...(this.#o.timeoutMs !== undefined ? { timeoutMs: this.#o.timeoutMs } : {}),
     };
-    const f = this.#o.fetch ?? fetch;
-    const res = await f(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const text = await res.text();
+    let path = 'scripts';
+    if (this.#o.conversation) {
+      const opening = (this.#conversation ??= this.#open());
+      let id: string;
+      try {
+        id = await opening;
+      } catch (e) {
+        if (this.#conversation === opening) this.#conversation = undefined;
+        throw e;
+      }
+      path = `conversations/${encodeURIComponent(id)}/scripts`;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(text);
-    } catch {
-      throw new OtaError('BAD_RESPONSE', `OTA admin API answered ${res.status} without JSON`, { deviceId: this.deviceId });
-    }
-    if (res.status !== 200) {
-      const p = json as { code?: unknown; detail?: unknown; scriptStatus?: unknown };
-      const code = typeof p.code === 'string' ? (CODES[p.code] ?? 'BAD_RESPONSE') : 'BAD_RESPONSE';
-      throw new OtaError(code, `OTA admin API: ${res.status} ${String(p.code)}: ${String(p.detail ?? '')}`, {
-        deviceId: this.deviceId,
-        ...(typeof p.scriptStatus === 'string' ? { scriptStatus: p.scriptStatus } : {}),
-      });
+      json = await this.#call('POST', path, body, 200);
+    } catch (e) {
+      // The conversation is gone (idle time limit): the next script opens a new one; this one's fate is known
+      // (it was refused before reaching the card), but the secure channel of the caller is lost with it.
+      if (e instanceof OtaError && e.code === 'NOT_HELD') this.#conversation = undefined;
+      throw e;
     }
     const responses = (json as { responses?: unknown }).responses;
     if (!Array.isArray(responses) || responses.length > commands.length || !responses.every((r) => typeof r === 'string' && /^(?:[0-9A-Fa-f]{2}){2,}$/.test(r))) {
       throw new OtaError('BAD_RESPONSE', 'OTA admin API answered a malformed responses list', { deviceId: this.deviceId });
     }
     return responses.map((r: string) => fromHex(r));
+  }
+
+  /** End the conversation (conversation mode); the card goes to the next in line. Idempotent. */
+  async close(): Promise<void> {
+    const opening = this.#conversation;
+    this.#conversation = undefined;
+    if (opening === undefined) return;
+    const id = await opening.catch(() => undefined);
+    if (id === undefined) return;
+    await this.#call('DELETE', `conversations/${encodeURIComponent(id)}`, undefined, 204).catch(() => undefined);
+  }
+
+  async #open(): Promise<string> {
+    const json = await this.#call('POST', 'conversations', {}, 201);
+    const id = (json as { conversationId?: unknown }).conversationId;
+    if (typeof id !== 'string' || id.length === 0) throw new OtaError('BAD_RESPONSE', 'OTA admin API answered no conversation id', { deviceId: this.deviceId });
+    return id;
+  }
+
+  async #call(method: string, path: string, body: unknown, ok: number): Promise<unknown> {
+    const f = this.#o.fetch ?? fetch;
+    const res = await f(new URL(path, this.#device).href, {
+      method,
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    if (res.status === ok && ok === 204) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new OtaError('BAD_RESPONSE', `OTA admin API answered ${res.status} without JSON`, { deviceId: this.deviceId });
+    }
+    if (res.status !== ok) {
+      const p = json as { code?: unknown; detail?: unknown; scriptStatus?: unknown };
+      const code = typeof p.code === 'string' ? (CODES[p.code] ?? 'BAD_RESPONSE') : 'BAD_RESPONSE';
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new OtaError(code, `OTA admin API: ${res.status} ${String(p.code)}: ${String(p.detail ?? '')}`, {
+        deviceId: this.deviceId,
+        ...(typeof p.scriptStatus === 'string' ? { scriptStatus: p.scriptStatus } : {}),
+        ...(Number.isInteger(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+      });
+    }
+    return json;
   }
 }
 
@@ -96,6 +155,8 @@ export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCa
     return new RemoteOtaChannel({
       baseUrl: base.href,
       deviceId: cardId,
+      // The channel holds the card from its first script until the flow closes it (one conversation, issue 8 §2).
+      conversation: true,
       ...(f !== undefined ? { fetch: f } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });

@@ -4,8 +4,13 @@
  * or `transmitScript(deviceId, apdus)`; the device is woken up by a push, its admin agent connects over
  * PSK-TLS and fetches the script (see transport/ram-http/server-session.ts for sessions, resumption and the no-double-execution
  * rule, ram-server.ts for the wire).
+ *
+ * One card, one conversation (issue 8 §2; card-conversations.ts): a caller opens a conversation with a card
+ * (`openConversation`), sends its scripts naming it, and closes it; meanwhile every other caller waits its turn
+ * (FIFO, bounded: OtaError BUSY). A script sent without a conversation is a conversation of its own.
  */
 import type { PushTrigger } from '../../transport/ram-http/trigger.ts';
+import { CardConversations, ConversationError, type CardConversationsOptions } from '../common/card-conversations.ts';
 import { OtaChannel, type OtaChannelOptions } from './channel.ts';
 import { OtaError } from './errors.ts';
 import { problem } from './problem.ts';
@@ -28,19 +33,32 @@ export interface OtaServerOptions extends Omit<RamEndpointOptions, 'trigger'> {
   readonly keepAliveMs?: number;
   /** Fault injection for tests only. */
   readonly faults?: RamFaults;
+  /** Per-card conversations: longest wait for a held card, idle time limit of a holder, queue length, timers. */
+  readonly conversations?: CardConversationsOptions;
 }
 
 export interface ScriptOptions {
   /** AID for X-Admin-Targeted-Application; absent = the agent's own security domain. */
   readonly targetAid?: Uint8Array;
   readonly timeoutMs?: number;
+  /** The conversation (openConversation) this script belongs to; absent = a conversation of its own. */
+  readonly conversationId?: string;
 }
 
 export { MAX_SCRIPT_COMMANDS };
 
+/** The OtaError a conversation refusal becomes. */
+function otaErrorOf(e: unknown, deviceId: string): unknown {
+  if (!(e instanceof ConversationError)) return e;
+  if (e.code === 'BUSY') return new OtaError('BUSY', e.message, { deviceId, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) });
+  if (e.code === 'NOT_HELD') return new OtaError('NOT_HELD', e.message, { deviceId });
+  return new OtaError('CLOSED', e.message, { deviceId });
+}
+
 export class OtaServer {
   readonly endpoint: RamEndpoint;
   readonly ram: RamServer;
+  readonly conversations: CardConversations;
   readonly #store: PskStore;
   readonly #push: PushGateway;
   readonly #timeoutMs: number;
@@ -52,6 +70,7 @@ export class OtaServer {
     this.#store = options.pskStore;
     this.#push = options.push;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.conversations = new CardConversations(options.conversations);
     this.endpoint = new RamEndpoint({ ...options, trigger: (id) => this.#trigger(id), problem });
     this.ram = new RamServer({
       endpoint: this.endpoint,
@@ -87,22 +106,50 @@ export class OtaServer {
    * Send C-APDUs as one script and resolve with the R-APDUs. The agent stops at the first error status word
    * (TS 102 226 §5.2.1), so there may be fewer responses than commands; the last one then holds the error.
    */
-  transmitScript(deviceId: string, apdus: readonly Uint8Array[], options: ScriptOptions = {}): Promise<Uint8Array[]> {
-    if (this.#closed) return Promise.reject(new OtaError('CLOSED', 'the OTA server is closed', { deviceId }));
+  async transmitScript(deviceId: string, apdus: readonly Uint8Array[], options: ScriptOptions = {}): Promise<Uint8Array[]> {
+    if (this.#closed) throw new OtaError('CLOSED', 'the OTA server is closed', { deviceId });
+    this.#checkDevice(deviceId);
+    const submit = () =>
+      this.endpoint.submit(deviceId, apdus, {
+        ...(options.targetAid !== undefined ? { targetAid: options.targetAid } : {}),
+        timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+      });
     try {
-      this.#checkDevice(deviceId);
+      if (options.conversationId === undefined) return await this.conversations.once(deviceId, submit);
+      return await this.conversations.held(deviceId, options.conversationId).run(submit);
     } catch (e) {
-      return Promise.reject(e);
+      throw otaErrorOf(e, deviceId);
     }
-    return this.endpoint.submit(deviceId, apdus, {
-      ...(options.targetAid !== undefined ? { targetAid: options.targetAid } : {}),
-      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
-    });
+  }
+
+  /**
+   * Wait for the card (first come, first served; OtaError BUSY after `maxWaitMs`) and hold it until
+   * `closeConversation` or `idleMs` without a script. Answers the conversation id.
+   */
+  async openConversation(deviceId: string, maxWaitMs?: number): Promise<{ conversationId: string; idleTimeoutMs: number }> {
+    if (this.#closed) throw new OtaError('CLOSED', 'the OTA server is closed', { deviceId });
+    this.#checkDevice(deviceId);
+    try {
+      const c = await this.conversations.open(deviceId, maxWaitMs);
+      return { conversationId: c.id, idleTimeoutMs: this.conversations.idleMs };
+    } catch (e) {
+      throw otaErrorOf(e, deviceId);
+    }
+  }
+
+  /** Give the card to the next in line; OtaError NOT_HELD when the conversation does not hold it (any more). */
+  closeConversation(deviceId: string, conversationId: string): void {
+    try {
+      this.conversations.held(deviceId, conversationId).close();
+    } catch (e) {
+      throw otaErrorOf(e, deviceId);
+    }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.conversations.closeAll();
     this.endpoint.closeAll(new OtaError('CLOSED', 'the OTA server is closed'));
     const p = this.#push as { close?: () => void };
     if (typeof p.close === 'function' && isPollable(this.#push)) p.close();

@@ -30,6 +30,8 @@ export type OtaProblemCode =
   | 'SCRIPT_STATUS'
   | 'BAD_FORMAT'
   | 'UNAVAILABLE'
+  | 'CARD_BUSY'
+  | 'CONVERSATION_NOT_HELD'
   | 'INTERNAL';
 
 export interface Problem {

@@ -12,6 +12,7 @@
 import { fromHex } from '../../core/bytes.ts';
 import { openSd } from '../sd-keys/operations.ts';
 import type { FlowDeps } from '../common/deps.ts';
+import { withCard } from '../common/with-card.ts';
 import { FlowError } from '../common/flow-error.ts';
 import type { KeyedLock } from '../common/keyed-lock.ts';
 import { installEcho, personaliseInstance, removeInstance, setInstanceLock, type PersoRecord } from './applet.ts';
@@ -124,13 +125,15 @@ export class InstanceManager {
       const now = (await this.get(cardId, aid))?.state ?? 'not-deployed';
       if (now !== from) throw new FlowError('WRONG_STATE', `instance ${aid} changed to ${now} meanwhile`);
       const keys = await providerKeySlot(deps.db, deps.sealer, cardId, sdAid).current();
-      const session = await openSd(await deps.cardAccess(cardId, ssd.route), fromHex(sdAid), keys);
-      let outcome: { reconciled: boolean; details: Record<string, unknown> };
-      try {
-        outcome = await work(session, fromHex(aid));
-      } finally {
-        await session.close().catch(() => undefined);
-      }
+      // One conversation with the card for the session's work.
+      const outcome = await withCard(deps.cardAccess, cardId, ssd.route, async (channel) => {
+        const session = await openSd(channel, fromHex(sdAid), keys);
+        try {
+          return await work(session, fromHex(aid));
+        } finally {
+          await session.close().catch(() => undefined);
+        }
+      });
       const at = new Date().toISOString();
       await deps.db.transaction(async (tx) => {
         await tx.execute(

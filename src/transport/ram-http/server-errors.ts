@@ -20,15 +20,25 @@ export type RamServerErrorCode =
   /** The request was refused before anything was sent to the device (remote API: 400). */
   | 'BAD_REQUEST'
   /** The server is closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** The card is held by another conversation for longer than the caller may wait (retry after `retryAfterSeconds`). */
+  | 'BUSY'
+  /** The conversation named does not hold the card (closed, or expired after its idle time). */
+  | 'NOT_HELD';
 
 export class RamServerError extends RemoteError {
   declare readonly code: RamServerErrorCode;
   readonly deviceId: string | undefined;
   readonly scriptStatus: string | undefined;
-  constructor(code: RamServerErrorCode, message: string, options?: ErrorOptions & { deviceId?: string; scriptStatus?: string; status?: number; problemCode?: string }) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    code: RamServerErrorCode,
+    message: string,
+    options?: ErrorOptions & { deviceId?: string; scriptStatus?: string; status?: number; problemCode?: string; retryAfterSeconds?: number },
+  ) {
     super(code, message, options);
     this.deviceId = options?.deviceId;
     this.scriptStatus = options?.scriptStatus;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }

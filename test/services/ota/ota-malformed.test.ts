@@ -36,8 +36,10 @@ async function manual(): Promise<{ r: Rig; http: PskHttpsClient; path: string }>
 test('§3.3–§3.6 malformed agent requests: exact 4xx problem codes, script still out, queue intact', async () => {
   const { r, http, path } = await manual();
   let settled = false;
-  const first = r.ota.transmitScript('dev0', [fromHex('80CA006600')]).finally(() => (settled = true));
-  const second = r.ota.transmitScript('dev0', [fromHex('80CA004200')]);
+  // Straight into the RAM endpoint's queue (the OTA server's per-card conversations would hold the second
+  // script back until the first is answered; this test is about the endpoint's queue).
+  const first = r.ota.endpoint.submit('dev0', [fromHex('80CA006600')], { timeoutMs: 30_000 }).finally(() => (settled = true));
+  const second = r.ota.endpoint.submit('dev0', [fromHex('80CA004200')], { timeoutMs: 30_000 });
   first.catch(() => {});
   second.catch(() => {});
   try {

@@ -48,6 +48,9 @@ test('(a) the provider opens SCP03 on the card through the terminal and lists th
     // The relay's routes are in the service's OpenAPI document.
     const doc = (await new PlatformClient({ baseUrl: r.url, agent: r.issuerAgent }).get<{ paths: Record<string, Record<string, unknown>> }>('/openapi.json')).body;
     assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/')).sort(), [
+      '/v1/relay/terminals/{terminalId}/conversations',
+      '/v1/relay/terminals/{terminalId}/conversations/{cid}',
+      '/v1/relay/terminals/{terminalId}/conversations/{cid}/scripts',
       '/v1/relay/terminals/{terminalId}/scripts',
       '/v1/terminal/ram',
       '/v1/terminal/requests',

@@ -45,7 +45,8 @@ import {
 } from '../../sd-keys/asymmetric.ts';
 import { openSd } from '../../sd-keys/operations.ts';
 import { wipeKeySet } from '../../sd-keys/key-set.ts';
-import { requestSsd, runCreateSsd, ssdKeys, type CreateSsdFlow, type CreateSsdRequest } from './create-ssd.ts';
+import { requestSsd, runCreateSsd, ssdKeys, type CreateSsdData, type CreateSsdFlow, type CreateSsdRequest } from './create-ssd.ts';
+import { DONE, type StepOutcome } from '../../../platform/flows/runner.ts';
 
 export interface AsymmetricRequest {
   readonly variant: AsymmetricVariant;
@@ -85,7 +86,7 @@ export function checkAsymmetricRequest(a: AsymmetricRequest, managedBy: 'provide
 const now = () => new Date().toISOString();
 
 /** The `generate` step: key pair on card, trust point in, SD info recorded, set-up keys forgotten; ends the flow. */
-export async function runGenerate(deps: FlowDeps, start: CreateSsdFlow, channel: CardChannel, verify: boolean): Promise<CreateSsdFlow> {
+export async function runGenerate(deps: FlowDeps, start: CreateSsdFlow, channel: CardChannel, verify: boolean): Promise<StepOutcome<CreateSsdData>> {
   const flow = start;
   const d = flow.data;
   const a = d.asymmetric;
@@ -122,7 +123,9 @@ export async function runGenerate(deps: FlowDeps, start: CreateSsdFlow, channel:
   }
   const fingerprint = publicKeyFingerprint(publicKeyBytes(publicKey));
   const trustFingerprint = publicKeyFingerprint(isEcTrustPoint(a.trustPoint) ? { point: fromHex(a.trustPoint.point) } : { modulus: fromHex(a.trustPoint.modulus), exponent: fromHex(a.trustPoint.exponent) });
-  return deps.db.transaction(async (tx) => {
+  return {
+    next: DONE,
+    commit: async (tx) => {
     await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [d.cardId, d.aid]);
     await tx.execute(
       'INSERT INTO asymmetric_sds (card_id, aid, variant, sd_kvn, sd_kid, public_key, trust_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
@@ -143,8 +146,8 @@ export async function runGenerate(deps: FlowDeps, start: CreateSsdFlow, channel:
       details: { purpose: 'trust-point', kvn: TRUST_POINT.kvn, kid: TRUST_POINT.kid, publicKeyFingerprint: trustFingerprint, reconciled: present.trustPoint },
     });
     await deps.audit(tx, { actor: deps.actor, action: 'key.forgotten', subject: flow.subject, details: { kcvs: d.kcvs, reason: 'asymmetric SSD set up' } });
-    return deps.flows.finish(flow, {}, tx);
-  });
+    },
+  };
 }
 
 /** The SD information of an asymmetric SSD, for the provider it belongs to. */

@@ -24,12 +24,14 @@ import { buildStoreDataBlocks } from '../../../gp/store-data.ts';
 import { GetStatusScope } from '../../../gp/registry.ts';
 import { decodePrivileges, encodePrivileges, type PrivilegeName } from '../../../gp/privileges.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
+import { DONE, runFlow, type FlowSteps, type StepOutcome } from '../../../platform/flows/runner.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import { decodeKeySet, encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
 import { deliverInitialKeys, keyLoadingDgis, openSd, probeKeySet, type ProbeResult } from '../../sd-keys/operations.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
+import { releaseCard } from '../../common/with-card.ts';
 import { getCard, getProvider, isdKeys, scpOf } from '../inventory.ts';
 import { ISSUER_SETUP_KVN, SETUP_SCP03_I, installScp } from '../../sd-keys/asymmetric.ts';
 import { checkAsymmetricRequest, runGenerate, type AsymmetricData, type AsymmetricRequest } from './asymmetric-ssd.ts';
@@ -155,114 +157,116 @@ async function ssdEntry(isd: SecureSession, aid: Uint8Array) {
   return entries.find((e) => equalBytes(e.aid, aid));
 }
 
-/** Run (or resume) the flow until it waits for the provider or is done. Errors are recorded, then thrown. */
+/** Run (or resume) the flow until it waits for the provider or is done (the flow runner records steps and failures). */
 export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promise<CreateSsdFlow> {
-  let flow = start;
-  const d = flow.data;
+  const d = start.data;
   const aid = fromHex(d.aid);
-  const subject = flow.subject;
-  try {
+  const subject = start.subject;
+  let channel: CardChannel | undefined;
+  const ch = async () => (channel ??= await deps.cardAccess(d.cardId, d.route));
+  // One ISD session for the steps of this run; a probe of the SSD selects another SD and ends it.
+  let isdSession: SecureSession | undefined;
+  const isdOpen = async () => {
+    if (isdSession) return isdSession;
     const card = await getCard(deps.db, d.cardId);
-    if (!card) throw new FlowError('NOT_FOUND', `unknown card ${d.cardId}`, flow.step);
-    const isdAid = fromHex(card.isdAid);
-    const isd = await isdKeys(deps, d.cardId);
-    let channel: CardChannel | undefined;
-    const ch = async () => (channel ??= await deps.cardAccess(d.cardId, d.route));
-    // One ISD session for the steps of this run; a probe of the SSD selects another SD and ends it.
-    let isdSession: SecureSession | undefined;
-    const isdOpen = async () => (isdSession ??= await openSd(await ch(), isdAid, isd));
-    // A flow this process created and drove without failure knows the card's state; any other reconciles.
-    const verify = !deps.flows.isFresh(flow.id);
-    if (!verify && flow.step === 'install') {
-      // A fresh flow knows the card: install, keys and extradition travel as one script after the
-      // handshake, and the three steps are recorded together. A cut anywhere leaves the flow at `install`,
-      // and the resumed flow reconciles step by step.
-      const keys = await ssdKeys(deps, d.cardId, d.aid);
-      const session = await isdOpen();
-      await sendAll(session, [
-        buildCreateSecurityDomain({ aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) }),
-        buildInstallForPersonalization(aid),
-        ...buildStoreDataBlocks(keyLoadingDgis(keys, (k) => session.channel.encryptSensitiveData(k)), { format: 'dgi', encryption: 'encrypted' }),
-        ...(d.managedBy === 'provider' ? [buildInstallForExtradition({ sdAid: aid, aid })] : []),
-      ]);
-      flow = await deps.db.transaction(async (tx) => {
-        await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: false } });
-        await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: false } });
-        if (d.managedBy === 'issuer') {
-          await setState(tx, d, 'issuer-managed');
-          return deps.flows.finish(flow, {}, tx);
-        }
-        await setState(tx, d, 'extradited');
-        await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: false } });
-        return d.asymmetric ? deps.flows.advance(flow, 'generate', {}, tx) : deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
-      });
-      if (flow.step !== 'generate') return flow;
-    }
-    for (;;) {
-      switch (flow.step) {
-        case 'install': {
-          const entry = verify ? await ssdEntry(await isdOpen(), aid) : undefined;
-          if (!entry) {
-            await createSecurityDomain(await isdOpen(), { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) });
-          }
-          flow = await deps.db.transaction(async (tx) => {
-            await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: entry !== undefined } });
-            return deps.flows.advance(flow, 'deliver-keys', {}, tx);
-          });
-          break;
-        }
-        case 'deliver-keys': {
-          const keys = await ssdKeys(deps, d.cardId, d.aid);
-          let found: ProbeResult = 'absent';
-          if (verify) {
-            found = await probeKeySet(await ch(), aid, keys);
-            isdSession = undefined;
-          }
-          if (found === 'absent') {
-            await deliverInitialKeys(await isdOpen(), aid, keys);
-          } else if (found !== 'match') {
-            throw new FlowError('KEYS_UNKNOWN', `SSD ${d.aid} answers ${found} for its initial key set`, flow.step);
-          }
-          const next = d.managedBy === 'provider' ? 'extradite' : 'done';
-          flow = await deps.db.transaction(async (tx) => {
-            await setState(tx, d, d.managedBy === 'provider' ? 'keys-delivered' : 'issuer-managed');
-            await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: found === 'match' } });
-            return next === 'done' ? deps.flows.finish(flow, {}, tx) : deps.flows.advance(flow, next, {}, tx);
-          });
-          if (next === 'done') return flow;
-          break;
-        }
-        case 'extradite': {
-          let done = false;
-          if (verify) {
-            const entry = await ssdEntry(await isdOpen(), aid);
-            if (!entry) throw new FlowError('WRONG_STATE', `SSD ${d.aid} vanished from the card`, flow.step);
-            done = entry.associatedSd !== undefined && equalBytes(entry.associatedSd, aid);
-          }
-          if (!done) await extradite(await isdOpen(), aid, aid);
-          flow = await deps.db.transaction(async (tx) => {
-            await setState(tx, d, 'extradited');
-            await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: done } });
-            return d.asymmetric ? deps.flows.advance(flow, 'generate', {}, tx) : deps.flows.advance(flow, 'handover', {}, tx, 'waiting');
-          });
-          if (flow.step !== 'generate') return flow;
-          break;
-        }
-        case 'generate': {
-          // The SSD was selected by the ISD session's GET STATUS or not at all; its own session replaces it.
-          isdSession = undefined;
-          return await runGenerate(deps, flow, await ch(), verify);
-        }
-        case 'handover':
-        case 'done':
-          return flow;
-        default:
-          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
-      }
-    }
-  } catch (e) {
-    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError && e.code !== 'CARD_REFUSED');
+    if (!card) throw new FlowError('NOT_FOUND', `unknown card ${d.cardId}`, start.step);
+    return (isdSession = await openSd(await ch(), fromHex(card.isdAid), await isdKeys(deps, d.cardId)));
+  };
+  // A flow this process created and drove without failure knows the card's state; any other reconciles.
+  const verify = !deps.flows.isFresh(start.id);
+  /** Where the flow goes after extradition: the asymmetric `generate`, or waiting for the provider's hand-over. */
+  const afterExtradition = (): StepOutcome<CreateSsdData> => (d.asymmetric ? { next: 'generate' } : { next: 'handover', wait: true });
+  if (!(await getCard(deps.db, d.cardId))) {
+    const e = new FlowError('NOT_FOUND', `unknown card ${d.cardId}`, start.step);
+    await deps.flows.recordFailure(start, e.message, true);
     throw e;
+  }
+  const steps: FlowSteps<CreateSsdData> = {
+    install: async (flow) => {
+      if (!verify) {
+        // A fresh flow knows the card: install, keys and extradition travel as one script after the
+        // handshake, and the three steps are recorded together. A cut anywhere leaves the flow at `install`,
+        // and the resumed flow reconciles step by step.
+        const keys = await ssdKeys(deps, d.cardId, d.aid);
+        const session = await isdOpen();
+        await sendAll(session, [
+          buildCreateSecurityDomain({ aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) }),
+          buildInstallForPersonalization(aid),
+          ...buildStoreDataBlocks(keyLoadingDgis(keys, (k) => session.channel.encryptSensitiveData(k)), { format: 'dgi', encryption: 'encrypted' }),
+          ...(d.managedBy === 'provider' ? [buildInstallForExtradition({ sdAid: aid, aid })] : []),
+        ]);
+        const next: StepOutcome<CreateSsdData> = d.managedBy === 'issuer' ? { next: DONE } : afterExtradition();
+        return {
+          ...next,
+          commit: async (tx) => {
+            await deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: false } });
+            await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: false } });
+            if (d.managedBy === 'issuer') {
+              await setState(tx, d, 'issuer-managed');
+              return;
+            }
+            await setState(tx, d, 'extradited');
+            await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: false } });
+          },
+        };
+      }
+      const entry = await ssdEntry(await isdOpen(), aid);
+      if (!entry) {
+        await createSecurityDomain(await isdOpen(), { aid, privileges: decodePrivileges(fromHex(d.privileges)), scp: sdScpOf(d) });
+      }
+      return {
+        next: 'deliver-keys',
+        commit: (tx) =>
+          deps.audit(tx, { actor: deps.actor, action: 'sd.installed', subject, details: { privileges: d.privileges, scp: sdScpOf(d).id, i: sdScpOf(d).i, reconciled: entry !== undefined } }),
+      };
+    },
+    'deliver-keys': async (flow) => {
+      const keys = await ssdKeys(deps, d.cardId, d.aid);
+      let found: ProbeResult = 'absent';
+      if (verify) {
+        found = await probeKeySet(await ch(), aid, keys);
+        isdSession = undefined;
+      }
+      if (found === 'absent') {
+        await deliverInitialKeys(await isdOpen(), aid, keys);
+      } else if (found !== 'match') {
+        throw new FlowError('KEYS_UNKNOWN', `SSD ${d.aid} answers ${found} for its initial key set`, flow.step);
+      }
+      return {
+        next: d.managedBy === 'provider' ? 'extradite' : DONE,
+        commit: async (tx) => {
+          await setState(tx, d, d.managedBy === 'provider' ? 'keys-delivered' : 'issuer-managed');
+          await deps.audit(tx, { actor: deps.actor, action: 'key.delivered', subject, details: { via: 'isd', kcvs: d.kcvs, reconciled: found === 'match' } });
+        },
+      };
+    },
+    extradite: async (flow) => {
+      let done = false;
+      if (verify) {
+        const entry = await ssdEntry(await isdOpen(), aid);
+        if (!entry) throw new FlowError('WRONG_STATE', `SSD ${d.aid} vanished from the card`, flow.step);
+        done = entry.associatedSd !== undefined && equalBytes(entry.associatedSd, aid);
+      }
+      if (!done) await extradite(await isdOpen(), aid, aid);
+      return {
+        ...afterExtradition(),
+        commit: async (tx) => {
+          await setState(tx, d, 'extradited');
+          await deps.audit(tx, { actor: deps.actor, action: 'sd.extradited', subject, details: { to: d.aid, reconciled: done } });
+        },
+      };
+    },
+    generate: async (flow) => {
+      // The SSD was selected by the ISD session's GET STATUS or not at all; its own session replaces it.
+      isdSession = undefined;
+      return runGenerate(deps, flow, await ch(), verify);
+    },
+  };
+  // The run holds the card (one conversation) from its first script to its end: the ISD session spans steps.
+  try {
+    return await runFlow<CreateSsdData>(deps, start, steps);
+  } finally {
+    await releaseCard(channel);
   }
 }
 

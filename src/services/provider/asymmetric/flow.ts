@@ -29,11 +29,13 @@ import { buildGetData, parseKeyInformationTemplate } from '../../../gp/get-data.
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { buildSelect } from '../../../gp/select.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
+import { DONE, runFlow } from '../../../platform/flows/runner.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 import type { SecureSession } from '../../../scp/secure-session.ts';
 import { publicKeyFingerprint } from '../../common/fingerprint.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
+import { releaseCard } from '../../common/with-card.ts';
 import {
   ISSUER_SETUP_KVN,
   PROVIDER_SD_KVN,
@@ -138,13 +140,12 @@ async function keysOnCard(session: CardChannel): Promise<{ kvn: number; kid: num
 }
 
 export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, start: AsymmetricSsdFlow): Promise<AsymmetricSsdFlow> {
-  let flow = start;
-  const d0 = flow.data;
+  const d0 = start.data;
   const aid = fromHex(d0.aid);
   const kid = sdKid(d0.variant);
-  const subject = flow.subject;
+  const subject = start.subject;
   // A flow this process created and drove without failure knows the card's state; any other asks the card.
-  const verify = !deps.flows.isFresh(flow.id);
+  const verify = !deps.flows.isFresh(start.id);
   let channel: CardChannel | undefined;
   const ch = async () => (channel ??= await deps.cardAccess(d0.cardId, d0.route));
   let oce: OceIdentity | undefined;
@@ -152,42 +153,47 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
   let session: SecureSession | undefined;
   const open = async (keyRef: KeyRef, auth: SdAuthentication) => openAsymmetricSd(await ch(), aid, d0.variant, keyRef, await identity(), auth);
   try {
-    for (;;) {
-      const d = flow.data;
-      switch (flow.step) {
-        case 'probe': {
-          const [, iccidResponse, ssdResponse] = await transmitScript(await ch(), [
-            encodeCommand(buildSelect(ISD_AID)),
-            encodeCommand(buildGetData(0x5a)),
-            encodeCommand(buildSelect(aid)),
-          ]);
-          if (iccidResponse === undefined) throw new FlowError('CARD_REFUSED', 'the card did not select its ISD', flow.step);
-          const iccid = iccidOf(iccidResponse);
-          if (iccid !== d.cardId.padEnd(20, 'F')) throw new FlowError('CONFLICT', `the card answers ICCID ${iccid}, not ${d.cardId}`, flow.step);
-          const exists = ssdResponse !== undefined && (swOf(ssdResponse) === 0x9000 || swOf(ssdResponse) === 0x6283);
-          if (exists) throw new FlowError('CONFLICT', `the card already has an application ${d.aid} the provider does not know`, flow.step);
-          flow = await deps.db.transaction(async (tx) => {
-            await deps.audit(tx, { actor: deps.actor, action: 'card.probed', subject, details: { iccid, ssdPresent: false } });
-            return deps.flows.advance(flow, 'request', {}, tx);
-          });
-          break;
+    return await runFlow<AsymmetricSsdData>(deps, start, {
+      probe: async (flow) => {
+        const d = flow.data;
+        const [, iccidResponse, ssdResponse] = await transmitScript(await ch(), [
+          encodeCommand(buildSelect(ISD_AID)),
+          encodeCommand(buildGetData(0x5a)),
+          encodeCommand(buildSelect(aid)),
+        ]);
+        if (iccidResponse === undefined) throw new FlowError('CARD_REFUSED', 'the card did not select its ISD', flow.step);
+        const iccid = iccidOf(iccidResponse);
+        if (iccid !== d.cardId.padEnd(20, 'F')) throw new FlowError('CONFLICT', `the card answers ICCID ${iccid}, not ${d.cardId}`, flow.step);
+        const exists = ssdResponse !== undefined && (swOf(ssdResponse) === 0x9000 || swOf(ssdResponse) === 0x6283);
+        if (exists) throw new FlowError('CONFLICT', `the card already has an application ${d.aid} the provider does not know`, flow.step);
+        // The issuer works on the card next (`request`): give it the card.
+        await releaseCard(channel);
+        channel = undefined;
+        return {
+          next: 'request',
+          commit: (tx) => deps.audit(tx, { actor: deps.actor, action: 'card.probed', subject, details: { iccid, ssdPresent: false } }),
+        };
+      },
+      request: async (flow) => {
+        const d = flow.data;
+        const trustPoint = await ports.ca.trustPoint(d.caId);
+        const issuer = ports.issuer.withScope ? ports.issuer.withScope(flow.id) : ports.issuer;
+        const info = await issuer.requestAsymmetricSsd({
+          cardId: d.cardId,
+          aid: d.aid,
+          privileges: d.privileges,
+          route: d.route,
+          variant: d.variant,
+          trustPoint,
+          ...(d.modulusBits !== undefined ? { modulusBits: d.modulusBits } : {}),
+        });
+        if (info.variant !== d.variant || info.sdKey.kid !== kid || info.aid.toUpperCase() !== d.aid || ('point' in info.publicKey) === (d.variant === '10')) {
+          throw new FlowError('CONFLICT', 'the issuer answered SD information for another SSD', flow.step);
         }
-        case 'request': {
-          const trustPoint = await ports.ca.trustPoint(d.caId);
-          const issuer = ports.issuer.withScope ? ports.issuer.withScope(flow.id) : ports.issuer;
-          const info = await issuer.requestAsymmetricSsd({
-            cardId: d.cardId,
-            aid: d.aid,
-            privileges: d.privileges,
-            route: d.route,
-            variant: d.variant,
-            trustPoint,
-            ...(d.modulusBits !== undefined ? { modulusBits: d.modulusBits } : {}),
-          });
-          if (info.variant !== d.variant || info.sdKey.kid !== kid || info.aid.toUpperCase() !== d.aid || ('point' in info.publicKey) === (d.variant === '10')) {
-            throw new FlowError('CONFLICT', 'the issuer answered SD information for another SSD', flow.step);
-          }
-          flow = await deps.db.transaction(async (tx) => {
+        return {
+          next: 'rekey',
+          data: { firstKey: info.sdKey, firstPublicKey: info.publicKey },
+          commit: async (tx) => {
             await tx.execute('UPDATE asymmetric_sds SET first_key = $1, sd_kvn = $2, updated_at = $3 WHERE card_id = $4 AND aid = $5', [
               JSON.stringify(info.publicKey),
               info.sdKey.kvn,
@@ -202,27 +208,30 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
               subject,
               details: { from: 'issuer', kvn: info.sdKey.kvn, kid: info.sdKey.kid, publicKeyFingerprint: publicKeyFingerprint(publicKeyBytes(info.publicKey)) },
             });
-            return deps.flows.advance(flow, 'rekey', { firstKey: info.sdKey, firstPublicKey: info.publicKey }, tx);
-          });
-          break;
+          },
+        };
+      },
+      rekey: async (flow) => {
+        const d = flow.data;
+        session ??= await open(d.firstKey!, { pinned: d.firstPublicKey! });
+        let deleteSetup = true;
+        let replace = 0;
+        if (verify) {
+          const keys = await keysOnCard(session);
+          deleteSetup = keys.some((k) => k.kvn === ISSUER_SETUP_KVN);
+          replace = keys.some((k) => k.kvn === PROVIDER_SD_KVN && k.kid === kid) ? PROVIDER_SD_KVN : 0;
         }
-        case 'rekey': {
-          session ??= await open(d.firstKey!, { pinned: d.firstPublicKey! });
-          let deleteSetup = true;
-          let replace = 0;
-          if (verify) {
-            const keys = await keysOnCard(session);
-            deleteSetup = keys.some((k) => k.kvn === ISSUER_SETUP_KVN);
-            replace = keys.some((k) => k.kvn === PROVIDER_SD_KVN && k.kid === kid) ? PROVIDER_SD_KVN : 0;
-          }
-          const generate =
-            d.variant === '10'
-              ? buildGenerateRsaKeyPair({ kvn: PROVIDER_SD_KVN, kid, replaceKvn: replace, modulusBits: d.modulusBits ?? 2048 })
-              : buildGenerateEcKeyPair({ kvn: PROVIDER_SD_KVN, kid, replaceKvn: replace, curveReference: curveRefOf(d.firstPublicKey!) });
-          const responses = await sendAll(session, [...(deleteSetup ? [buildDeleteKey({ kvn: ISSUER_SETUP_KVN })] : []), generate]);
-          const g = responses[responses.length - 1]!.data;
-          const publicKey = publicKeyHex(d.variant === '10' ? parseGeneratedRsaPublicKey(g) : { point: parseGeneratedEcPublicKey(g) });
-          flow = await deps.db.transaction(async (tx) => {
+        const generate =
+          d.variant === '10'
+            ? buildGenerateRsaKeyPair({ kvn: PROVIDER_SD_KVN, kid, replaceKvn: replace, modulusBits: d.modulusBits ?? 2048 })
+            : buildGenerateEcKeyPair({ kvn: PROVIDER_SD_KVN, kid, replaceKvn: replace, curveReference: curveRefOf(d.firstPublicKey!) });
+        const responses = await sendAll(session, [...(deleteSetup ? [buildDeleteKey({ kvn: ISSUER_SETUP_KVN })] : []), generate]);
+        const g = responses[responses.length - 1]!.data;
+        const publicKey = publicKeyHex(d.variant === '10' ? parseGeneratedRsaPublicKey(g) : { point: parseGeneratedEcPublicKey(g) });
+        return {
+          next: 'certify',
+          data: { publicKey },
+          commit: async (tx) => {
             await tx.execute('UPDATE asymmetric_sds SET public_key = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4', [JSON.stringify(publicKey), now(), d.cardId, d.aid]);
             await setState(tx, d, 'rekeyed');
             if (deleteSetup) await deps.audit(tx, { actor: deps.actor, action: 'key.deleted', subject, details: { kvn: ISSUER_SETUP_KVN, reason: "the issuer's set-up key set" } });
@@ -232,13 +241,16 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
               subject,
               details: { kvn: PROVIDER_SD_KVN, kid, publicKeyFingerprint: publicKeyFingerprint(publicKeyBytes(publicKey)), reconciled: replace !== 0 },
             });
-            return deps.flows.advance(flow, 'certify', { publicKey }, tx);
-          });
-          break;
-        }
-        case 'certify': {
-          const issued = await ports.ca.issueSdCertificate(d.caId, { cardId: d.cardId, sdAid: d.aid, publicKey: publicKeyBytes(d.publicKey!) }, `sd-certificate:${flow.id}`);
-          flow = await deps.db.transaction(async (tx) => {
+          },
+        };
+      },
+      certify: async (flow) => {
+        const d = flow.data;
+        const issued = await ports.ca.issueSdCertificate(d.caId, { cardId: d.cardId, sdAid: d.aid, publicKey: publicKeyBytes(d.publicKey!) }, `sd-certificate:${flow.id}`);
+        return {
+          next: 'install-certificate',
+          data: { serial: issued.serial },
+          commit: async (tx) => {
             await tx.execute('UPDATE asymmetric_sds SET certificate = $1, serial = $2, sd_kvn = $3, updated_at = $4 WHERE card_id = $5 AND aid = $6', [
               issued.certificate,
               issued.serial,
@@ -248,61 +260,57 @@ export async function runAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, s
               d.aid,
             ]);
             await deps.audit(tx, { actor: deps.actor, action: 'certificate.received', subject, details: { caId: d.caId, serial: issued.serial, kvn: PROVIDER_SD_KVN, kid } });
-            return deps.flows.advance(flow, 'install-certificate', { serial: issued.serial }, tx);
-          });
-          break;
-        }
-        case 'install-certificate': {
-          const certificate = await certificateOf(deps, d);
-          if (session === undefined) {
-            // Resumed: the first key pair is there unless a previous run deleted it after storing the certificate.
-            try {
-              session = await open(d.firstKey!, { pinned: d.firstPublicKey! });
-            } catch {
-              session = await open({ kvn: PROVIDER_SD_KVN, kid }, { certified: await ports.ca.trustPoint(d.caId), caId: d.caId });
-            }
+          },
+        };
+      },
+      'install-certificate': async (flow) => {
+        const d = flow.data;
+        const certificate = await certificateOf(deps, d);
+        if (session === undefined) {
+          // Resumed: the first key pair is there unless a previous run deleted it after storing the certificate.
+          try {
+            session = await open(d.firstKey!, { pinned: d.firstPublicKey! });
+          } catch {
+            session = await open({ kvn: PROVIDER_SD_KVN, kid }, { certified: await ports.ca.trustPoint(d.caId), caId: d.caId });
           }
-          const firstPresent = verify ? (await keysOnCard(session)).some((k) => k.kvn === d.firstKey!.kvn && k.kid === kid) : true;
-          await sendAll(session, [
-            ...buildStoreCertificates({ kid, kvn: PROVIDER_SD_KVN, certificates: [certificate] }),
-            ...(firstPresent ? [buildDeleteKey({ kvn: d.firstKey!.kvn })] : []),
-          ]);
-          flow = await deps.db.transaction(async (tx) => {
+        }
+        const firstPresent = verify ? (await keysOnCard(session)).some((k) => k.kvn === d.firstKey!.kvn && k.kid === kid) : true;
+        await sendAll(session, [
+          ...buildStoreCertificates({ kid, kvn: PROVIDER_SD_KVN, certificates: [certificate] }),
+          ...(firstPresent ? [buildDeleteKey({ kvn: d.firstKey!.kvn })] : []),
+        ]);
+        return {
+          next: 'install-applet',
+          commit: async (tx) => {
             await setState(tx, d, 'certified');
             await deps.audit(tx, { actor: deps.actor, action: 'certificate.installed', subject, details: { serial: d.serial ?? null, kvn: PROVIDER_SD_KVN, kid } });
             if (firstPresent) await deps.audit(tx, { actor: deps.actor, action: 'key.deleted', subject, details: { kvn: d.firstKey!.kvn, kid, reason: 'replaced by the certified key pair' } });
-            return deps.flows.advance(flow, 'install-applet', {}, tx);
-          });
-          break;
-        }
-        case 'install-applet': {
-          // A new session, the SSD authenticated by its certificate from the provider's CA: proof that it works.
-          await session?.close();
-          session = await open({ kvn: PROVIDER_SD_KVN, kid }, { certified: await ports.ca.trustPoint(d.caId), caId: d.caId });
-          const instance = fromHex(d.instanceAid);
-          const already = await installEcho(session, instance);
-          flow = await deps.db.transaction(async (tx) => {
+          },
+        };
+      },
+      'install-applet': async (flow) => {
+        const d = flow.data;
+        // A new session, the SSD authenticated by its certificate from the provider's CA: proof that it works.
+        await session?.close();
+        session = await open({ kvn: PROVIDER_SD_KVN, kid }, { certified: await ports.ca.trustPoint(d.caId), caId: d.caId });
+        const instance = fromHex(d.instanceAid);
+        const already = await installEcho(session, instance);
+        return {
+          next: DONE,
+          commit: async (tx) => {
             await tx.execute(
               'INSERT INTO service_instances (card_id, aid, sd_aid, state, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (card_id, aid) DO UPDATE SET sd_aid = $3, state = $4, updated_at = $5',
               [d.cardId, d.instanceAid, d.aid, 'installed', now()],
             );
             await tx.execute("UPDATE ssds SET state = 'provider-managed', kvn = $1, updated_at = $2 WHERE card_id = $3 AND aid = $4", [PROVIDER_SD_KVN, now(), d.cardId, d.aid]);
             await deps.audit(tx, { actor: deps.actor, action: 'applet.installed', subject, details: { aid: d.instanceAid, reconciled: already } });
-            return deps.flows.finish(flow, {}, tx);
-          });
-          return flow;
-        }
-        case 'done':
-          return flow;
-        default:
-          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
-      }
-    }
-  } catch (e) {
-    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError && e.code !== 'CARD_REFUSED');
-    throw e;
+          },
+        };
+      },
+    });
   } finally {
     await session?.close().catch(() => undefined);
+    await releaseCard(channel);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import type { FlowRecord } from '../../../platform/flows/store.ts';
+import { DONE, runFlow } from '../../../platform/flows/runner.ts';
 import { encodeKeySet, generateKeySet, keySetKcvs, type KeySetKcvs, type SdKeySet } from '../../sd-keys/key-set.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
 import { FlowError } from '../../common/flow-error.ts';
@@ -60,63 +61,52 @@ export async function startTakeOver(deps: FlowDeps, req: Omit<TakeOverData, 'ini
 }
 
 export async function runTakeOver(deps: FlowDeps, issuer: IssuerClient, start: TakeOverFlow): Promise<TakeOverFlow> {
-  let flow = start;
-  const d = flow.data;
-  try {
-    for (;;) {
-      switch (flow.step) {
-        case 'request': {
-          const r = await issuer.requestSsd({ cardId: d.cardId, aid: d.aid, privileges: d.privileges, route: d.route });
-          if (r.step !== 'handover') throw new FlowError('WRONG_STATE', `the issuer's flow is at ${r.step}`, flow.step);
-          // Asking again is harmless (the issuer keys the request by card and AID), so `fetch-keys` is not
-          // recorded on its own: it is recorded with its result, in the next transaction.
-          flow = { ...flow, step: 'fetch-keys' };
-          break;
-        }
-        case 'fetch-keys': {
-          const initial = await issuer.fetchInitialKeys(d.cardId, d.aid);
-          const own = generateKeySet(PROVIDER_KVN === initial.kvn ? PROVIDER_KVN + 1 : PROVIDER_KVN, initial.scp, deps.random);
-          const ctx = providerKeyContext(d.cardId, d.aid);
-          const [sealedInitial, sealedOwn] = [await deps.sealer.wrap(encodeKeySet(initial), ctx), await deps.sealer.wrap(encodeKeySet(own), ctx)];
-          const kInitial = keySetKcvs(initial);
-          const kOwn = keySetKcvs(own);
-          flow = await deps.db.transaction(async (tx) => {
-            await tx.execute(
-              "UPDATE ssds SET state = 'keys-received', scp = $1, kvn = $2, keys = $3, kcvs = $4, pending = $5, pending_kcvs = $6, updated_at = $7 WHERE card_id = $8 AND aid = $9",
-              [initial.scp, initial.kvn, sealedInitial, JSON.stringify(kInitial), sealedOwn, JSON.stringify(kOwn), now(), d.cardId, d.aid],
-            );
-            await deps.audit(tx, { actor: deps.actor, action: 'key.received', subject: flow.subject, details: { from: 'issuer', kcvs: kInitial } });
-            await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject: flow.subject, details: { purpose: 'provider', kcvs: kOwn } });
-            return deps.flows.advance(flow, 'replace', { initial: kInitial, own: kOwn }, tx);
-          });
-          break;
-        }
-        case 'replace': {
-          const slot = providerKeySlot(deps.db, deps.sealer, d.cardId, d.aid);
-          const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
-          flow = await deps.db.transaction(async (tx) => {
-            await slot.promote(tx, to);
-            await tx.execute("UPDATE ssds SET state = 'provider-managed' WHERE card_id = $1 AND aid = $2", [d.cardId, d.aid]);
-            await deps.audit(tx, { actor: deps.actor, action: 'key.replaced', subject: flow.subject, details: { fromKcvs: flow.data.initial ?? null, toKcvs: to, reconciled } });
-            return deps.flows.advance(flow, 'acknowledge', {}, tx);
-          });
-          break;
-        }
-        case 'acknowledge': {
-          await issuer.acknowledgeHandover(d.cardId, d.aid);
-          flow = await deps.flows.finish(flow);
-          return flow;
-        }
-        case 'done':
-          return flow;
-        default:
-          throw new FlowError('WRONG_STATE', `unknown step ${flow.step}`, flow.step);
-      }
-    }
-  } catch (e) {
-    await deps.flows.recordFailure(flow, (e as Error).message, e instanceof FlowError);
-    throw e;
-  }
+  const d = start.data;
+  return runFlow<TakeOverData>(deps, start, {
+    request: async (flow) => {
+      const r = await issuer.requestSsd({ cardId: d.cardId, aid: d.aid, privileges: d.privileges, route: d.route });
+      if (r.step !== 'handover') throw new FlowError('WRONG_STATE', `the issuer's flow is at ${r.step}`, flow.step);
+      // Asking again is harmless (the issuer keys the request by card and AID), so `fetch-keys` is not
+      // recorded on its own: it is recorded with its result, in the next transaction.
+      return { next: 'fetch-keys', unrecorded: true };
+    },
+    'fetch-keys': async (flow) => {
+      const initial = await issuer.fetchInitialKeys(d.cardId, d.aid);
+      const own = generateKeySet(PROVIDER_KVN === initial.kvn ? PROVIDER_KVN + 1 : PROVIDER_KVN, initial.scp, deps.random);
+      const ctx = providerKeyContext(d.cardId, d.aid);
+      const [sealedInitial, sealedOwn] = [await deps.sealer.wrap(encodeKeySet(initial), ctx), await deps.sealer.wrap(encodeKeySet(own), ctx)];
+      const kInitial = keySetKcvs(initial);
+      const kOwn = keySetKcvs(own);
+      return {
+        next: 'replace',
+        data: { initial: kInitial, own: kOwn },
+        commit: async (tx) => {
+          await tx.execute(
+            "UPDATE ssds SET state = 'keys-received', scp = $1, kvn = $2, keys = $3, kcvs = $4, pending = $5, pending_kcvs = $6, updated_at = $7 WHERE card_id = $8 AND aid = $9",
+            [initial.scp, initial.kvn, sealedInitial, JSON.stringify(kInitial), sealedOwn, JSON.stringify(kOwn), now(), d.cardId, d.aid],
+          );
+          await deps.audit(tx, { actor: deps.actor, action: 'key.received', subject: flow.subject, details: { from: 'issuer', kcvs: kInitial } });
+          await deps.audit(tx, { actor: deps.actor, action: 'key.generated', subject: flow.subject, details: { purpose: 'provider', kcvs: kOwn } });
+        },
+      };
+    },
+    replace: async (flow) => {
+      const slot = providerKeySlot(deps.db, deps.sealer, d.cardId, d.aid);
+      const { reconciled, to } = await replaceWithReconcile(deps, slot, d.cardId, d.aid, d.route, flow.step, !deps.flows.isFresh(flow.id));
+      return {
+        next: 'acknowledge',
+        commit: async (tx) => {
+          await slot.promote(tx, to);
+          await tx.execute("UPDATE ssds SET state = 'provider-managed' WHERE card_id = $1 AND aid = $2", [d.cardId, d.aid]);
+          await deps.audit(tx, { actor: deps.actor, action: 'key.replaced', subject: flow.subject, details: { fromKcvs: flow.data.initial ?? null, toKcvs: to, reconciled } });
+        },
+      };
+    },
+    acknowledge: async () => {
+      await issuer.acknowledgeHandover(d.cardId, d.aid);
+      return { next: DONE };
+    },
+  });
 }
 
 export { KEY_LIFETIME_MS };

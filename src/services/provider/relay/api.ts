@@ -44,6 +44,8 @@ export const RELAY_PATHS = Object.freeze({
   requests: '/v1/terminal/requests',
   request: (id: string) => `/v1/terminal/requests/${encodeURIComponent(id)}`,
   scripts: (terminalId: string) => `/v1/relay/terminals/${encodeURIComponent(terminalId)}/scripts`,
+  conversations: (terminalId: string) => `/v1/relay/terminals/${encodeURIComponent(terminalId)}/conversations`,
+  conversation: (terminalId: string, id: string) => `/v1/relay/terminals/${encodeURIComponent(terminalId)}/conversations/${encodeURIComponent(id)}`,
 });
 
 /** Most C-APDUs in one relayed script (the RAM response counts them in one byte). */
@@ -83,6 +85,21 @@ export const relayScriptAnswerSchema = {
   required: ['responses'],
   additionalProperties: false,
   properties: { responses: { type: 'array', maxItems: MAX_RELAY_COMMANDS, items: { type: 'string', pattern: HEX_RAPDU } } },
+} as const;
+
+/** `POST /v1/relay/terminals/{id}/conversations` and `DELETE …/{cid}` name the card they mean. */
+export const relayConversationBodySchema = {
+  type: 'object',
+  required: ['cardId'],
+  additionalProperties: false,
+  properties: { cardId: { type: 'string', pattern: CARD_ID } },
+} as const;
+
+export const relayConversationAnswerSchema = {
+  type: 'object',
+  required: ['conversationId', 'idleTimeoutMs'],
+  additionalProperties: false,
+  properties: { conversationId: { type: 'string' }, idleTimeoutMs: { type: 'integer' } },
 } as const;
 
 export interface ServiceRequestBody {

@@ -4,7 +4,8 @@
  * on the card in its reader. The card must be the one the terminal reported in its latest service request.
  * A script whose outcome is unknown (time-out, session lost, relay closed) fails with
  * `TransportError('CONNECTION_LOST' | 'TIMEOUT')`, as a cut connection does: the flows reconcile by asking
- * the card.
+ * the card. The channel holds the card (one relay conversation, issue 8 §2) from its first script until
+ * `close()`.
  */
 import type { CardChannel } from '../../../apdu/channel.ts';
 import { TransportError } from '../../../transport/errors.ts';
@@ -17,6 +18,7 @@ export class TerminalChannel implements CardChannel {
   readonly cardId: string;
   readonly #relay: TerminalRelay;
   #closed = false;
+  #conversation: Promise<string> | undefined;
 
   constructor(relay: TerminalRelay, terminalId: string, cardId: string) {
     this.#relay = relay;
@@ -34,14 +36,33 @@ export class TerminalChannel implements CardChannel {
   async transmitScript(commands: readonly Uint8Array[]): Promise<Uint8Array[]> {
     if (this.#closed) throw new TransportError('CLOSED', 'this terminal channel is closed');
     try {
-      return await this.#relay.transmitScript(this.terminalId, this.cardId, commands, 'provider');
+      const opening = (this.#conversation ??= this.#relay.openConversation(this.terminalId, this.cardId, 'provider').then((c) => c.conversationId));
+      let id: string;
+      try {
+        id = await opening;
+      } catch (e) {
+        if (this.#conversation === opening) this.#conversation = undefined;
+        throw e;
+      }
+      return await this.#relay.transmitScript(this.terminalId, this.cardId, commands, 'provider', id);
     } catch (e) {
+      if (e instanceof RelayError && e.code === 'CONVERSATION_NOT_HELD') this.#conversation = undefined;
       throw toTransportError(e);
     }
   }
 
+  /** End the conversation: the card goes to the next in line. */
   async close(): Promise<void> {
     this.#closed = true;
+    const opening = this.#conversation;
+    this.#conversation = undefined;
+    const id = await opening?.catch(() => undefined);
+    if (id === undefined) return;
+    try {
+      this.#relay.closeConversation(this.terminalId, id);
+    } catch {
+      // expired meanwhile: nothing held
+    }
   }
 }
 
@@ -49,7 +70,7 @@ export class TerminalChannel implements CardChannel {
 export function toTransportError(e: unknown): unknown {
   if (!(e instanceof RelayError)) return e;
   if (e.code === 'TERMINAL_TIMEOUT') return new TransportError('TIMEOUT', e.message, { cause: e });
-  if (e.code === 'SESSION_LOST' || e.code === 'CLOSED') return new TransportError('CONNECTION_LOST', e.message, { cause: e });
+  if (e.code === 'SESSION_LOST' || e.code === 'CLOSED' || e.code === 'CONVERSATION_NOT_HELD') return new TransportError('CONNECTION_LOST', e.message, { cause: e });
   return e;
 }
 

@@ -25,7 +25,11 @@ export type RelayErrorCode =
   /** The relay is shutting down. */
   | 'CLOSED'
   /** A remote relay answered something the client cannot use. */
-  | 'BAD_RESPONSE';
+  | 'BAD_RESPONSE'
+  /** The card in the terminal is held by another conversation for longer than the caller may wait (Retry-After). */
+  | 'CARD_BUSY'
+  /** The conversation named does not hold the card (closed, or expired after its idle time). */
+  | 'CONVERSATION_NOT_HELD';
 
 export const RELAY_STATUS: Readonly<Record<RelayErrorCode, number>> = Object.freeze({
   NO_OPEN_REQUEST: 403,
@@ -38,6 +42,8 @@ export const RELAY_STATUS: Readonly<Record<RelayErrorCode, number>> = Object.fre
   BAD_FORMAT: 502,
   CLOSED: 503,
   BAD_RESPONSE: 502,
+  CARD_BUSY: 503,
+  CONVERSATION_NOT_HELD: 409,
 });
 
 export class RelayError extends OpentsmError {
@@ -56,5 +62,6 @@ export function isRelayErrorCode(code: unknown): code is RelayErrorCode {
 /** The problem+json answer of a relay error: `{ status: RELAY_STATUS[code], code }` (other errors unchanged). */
 export function relayProblem(e: unknown): unknown {
   if (!(e instanceof RelayError)) return e;
-  return new ProblemError({ status: RELAY_STATUS[e.code], code: e.code, detail: e.message, cause: e });
+  const headers = e.code === 'CARD_BUSY' ? { headers: { 'retry-after': '2' } } : {};
+  return new ProblemError({ status: RELAY_STATUS[e.code], code: e.code, detail: e.message, cause: e, ...headers });
 }

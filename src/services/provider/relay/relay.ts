@@ -7,6 +7,11 @@
  * - the issuer: only while the terminal has an open service request for that very card;
  * - the provider itself: the card must be the one the terminal last reported (its latest request).
  *
+ * One card, one conversation (issue 8 §2): the card in a terminal is held by one conversation at a time
+ * (services/common/card-conversations.ts, keyed by terminal): `openConversation` waits its turn (FIFO, bounded:
+ * CARD_BUSY), scripts naming it run, `closeConversation` gives the card to the next; a script without one is a
+ * conversation of its own.
+ *
  * The HTTP faces are routes-terminal.ts and routes-issuer.ts; plugin.ts mounts them.
  */
 import { OpentsmError } from '../../../core/errors.ts';
@@ -15,6 +20,7 @@ import { STATUS_CODES } from 'node:http';
 import { problemType } from '../../../platform/errors.ts';
 import { RamServerError as OtaError } from '../../../transport/ram-http/server-errors.ts';
 import { RamEndpoint } from '../../../transport/ram-http/server-session.ts';
+import { CardConversations, ConversationError, type CardConversationsOptions } from '../../common/card-conversations.ts';
 import { RELAY_PATHS, TERMINAL_ID, type ServiceRequestBody, type ServiceRequestView } from './api.ts';
 import { RelayError, type RelayErrorCode } from './errors.ts';
 import { ServiceRequests, viewOf, type ServiceRequest } from './requests.ts';
@@ -43,6 +49,15 @@ export interface TerminalRelayOptions {
   readonly now?: () => Date;
   /** Called when a request reaches an end (logging, tests). */
   readonly onRequestFinished?: (request: ServiceRequestView) => void;
+  /** Conversations with the card in a terminal: longest wait, idle time limit, timers. */
+  readonly conversations?: CardConversationsOptions;
+}
+
+function relayErrorOf(e: unknown, terminalId: string): unknown {
+  if (!(e instanceof ConversationError)) return e;
+  if (e.code === 'BUSY') return new RelayError('CARD_BUSY', e.message, { terminalId });
+  if (e.code === 'NOT_HELD') return new RelayError('CONVERSATION_NOT_HELD', e.message, { terminalId });
+  return new RelayError('CLOSED', e.message, { terminalId });
 }
 
 export type RelayCaller = 'provider' | 'issuer';
@@ -60,6 +75,7 @@ const CODE_FORMAT = /^[A-Z][A-Z0-9_]{1,63}$/;
 export class TerminalRelay {
   readonly endpoint: RamEndpoint;
   readonly requests: ServiceRequests;
+  readonly conversations: CardConversations;
   readonly issuerPeers: readonly string[];
   readonly #terminals: ReadonlySet<string> | undefined;
   readonly #handler: ServiceRequestHandler;
@@ -77,6 +93,7 @@ export class TerminalRelay {
     this.#handler = options.onServiceRequest;
     this.#onFinished = options.onRequestFinished;
     this.#timeoutMs = options.scriptTimeoutMs ?? 30_000;
+    this.conversations = new CardConversations(options.conversations);
     this.endpoint = new RamEndpoint({
       basePath: RELAY_PATHS.ram,
       lingerMs: options.lingerMs ?? 20_000,
@@ -100,7 +117,47 @@ export class TerminalRelay {
    * Run `apdus` as one script on the card in `terminalId`, for `caller`, who names the card it means.
    * Refusals (RelayError NO_OPEN_REQUEST, CARD_NOT_PRESENT) queue nothing.
    */
-  async transmitScript(terminalId: string, cardId: string, apdus: readonly Uint8Array[], caller: RelayCaller): Promise<Uint8Array[]> {
+  async transmitScript(terminalId: string, cardId: string, apdus: readonly Uint8Array[], caller: RelayCaller, conversationId?: string): Promise<Uint8Array[]> {
+    this.#admit(terminalId, cardId, caller);
+    const submit = async () => {
+      try {
+        return await this.endpoint.submit(terminalId, apdus, { timeoutMs: this.#timeoutMs });
+      } catch (e) {
+        const code = e instanceof OtaError ? OTA_TO_RELAY[e.code] : undefined;
+        if (code === undefined) throw e;
+        throw new RelayError(code, (e as Error).message.replace(/^device /, 'terminal '), { terminalId, cause: e });
+      }
+    };
+    try {
+      if (conversationId === undefined) return await this.conversations.once(terminalId, submit);
+      return await this.conversations.held(terminalId, conversationId).run(submit);
+    } catch (e) {
+      throw relayErrorOf(e, terminalId);
+    }
+  }
+
+  /** Wait for the card in `terminalId` (FIFO; CARD_BUSY after the longest wait) and hold it: a conversation. */
+  async openConversation(terminalId: string, cardId: string, caller: RelayCaller): Promise<{ conversationId: string; idleTimeoutMs: number }> {
+    this.#admit(terminalId, cardId, caller);
+    try {
+      const c = await this.conversations.open(terminalId);
+      return { conversationId: c.id, idleTimeoutMs: this.conversations.idleMs };
+    } catch (e) {
+      throw relayErrorOf(e, terminalId);
+    }
+  }
+
+  /** Give the card in `terminalId` to the next in line; CONVERSATION_NOT_HELD when `conversationId` does not hold it. */
+  closeConversation(terminalId: string, conversationId: string): void {
+    try {
+      this.conversations.held(terminalId, conversationId).close();
+    } catch (e) {
+      throw relayErrorOf(e, terminalId);
+    }
+  }
+
+  /** Who may reach which card: refusals (NO_OPEN_REQUEST, CARD_NOT_PRESENT) queue nothing. */
+  #admit(terminalId: string, cardId: string, caller: RelayCaller): void {
     if (this.#closed) throw new RelayError('CLOSED', 'the terminal relay is closed', { terminalId });
     const card = cardId.toUpperCase();
     if (caller === 'issuer') {
@@ -111,13 +168,6 @@ export class TerminalRelay {
     } else {
       const latest = this.requests.latest(terminalId);
       if (!latest || latest.cardId !== card) throw new RelayError('CARD_NOT_PRESENT', `card ${card} is not the card in terminal ${terminalId}`, { terminalId });
-    }
-    try {
-      return await this.endpoint.submit(terminalId, apdus, { timeoutMs: this.#timeoutMs });
-    } catch (e) {
-      const code = e instanceof OtaError ? OTA_TO_RELAY[e.code] : undefined;
-      if (code === undefined) throw e;
-      throw new RelayError(code, (e as Error).message.replace(/^device /, 'terminal '), { terminalId, cause: e });
     }
   }
 
@@ -166,6 +216,7 @@ export class TerminalRelay {
   async close(waitMs = 5000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.conversations.closeAll();
     this.endpoint.closeAll(new OtaError('CLOSED', 'the terminal relay is closed'));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled([...this.#running]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
