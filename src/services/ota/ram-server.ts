@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { encodeTrigger } from '../../transport/ram-http/trigger.ts';
+import { RAM_MAX_BODY_BYTES } from '../../transport/ram-http/headers.ts';
 import type { PskStore } from './psk-store.ts';
 import type { RamEndpoint, RamReply } from './ram-endpoint.ts';
 import type { PollablePushGateway } from './push-long-poll.ts';
@@ -45,7 +46,7 @@ export class RamServer {
 
   constructor(options: RamServerOptions) {
     this.#o = options;
-    this.#maxBody = options.maxBodyBytes ?? 70_000;
+    this.#maxBody = options.maxBodyBytes ?? RAM_MAX_BODY_BYTES;
     this.server = https.createServer(
       {
         pskCallback: (socket: TLSSocket, identity: string) => {

@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../../../platform/errors.ts';
-import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT } from '../../../transport/ram-http/headers.ts';
+import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT, RAM_MAX_BODY_BYTES } from '../../../transport/ram-http/headers.ts';
 import type { RamReply } from '../../ota/ram-endpoint.ts';
 import {
   REQUEST_ID,
@@ -71,10 +71,12 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
   const { relay, faults } = options;
   const guard = requireTerminal(relay);
 
-  // RAM over HTTP: bodies are bytes whatever their content type; RamEndpoint checks the type itself.
+  // RAM over HTTP: bodies are bytes whatever their content type; RamEndpoint checks the type itself. The limit is the
+  // route's bodyLimit (the one the 413 problem quotes), not a parser's own.
+  const bodyLimit = options.maxBodyBytes ?? RAM_MAX_BODY_BYTES;
   await app.register(async (ram) => {
     ram.removeAllContentTypeParsers();
-    ram.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes ?? 70_000 }, (_req, body, done) => done(null, body));
+    ram.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const terminalId = terminalOf(request);
       const path = request.url;
@@ -87,8 +89,8 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
       reply.code(r.status).headers(r.headers);
       return r.body.length === 0 ? reply.send() : reply.send(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.length));
     };
-    ram.post(RELAY_PATHS.ram, { preHandler: guard, schema: ramSchema, config: { openapi: true } }, handler);
-    ram.post(`${RELAY_PATHS.ram}/*`, { preHandler: guard, schema: ramSchema, config: { openapi: false } }, handler);
+    ram.post(RELAY_PATHS.ram, { bodyLimit, preHandler: guard, schema: ramSchema, config: { openapi: true } }, handler);
+    ram.post(`${RELAY_PATHS.ram}/*`, { bodyLimit, preHandler: guard, schema: ramSchema, config: { openapi: false } }, handler);
   });
 
   app.post(
