@@ -8,7 +8,8 @@
  *        MALFORMED_JSON, 415, 404 UNKNOWN_DEVICE, 504 DEVICE_TIMEOUT, 502 SESSION_LOST / SCRIPT_STATUS /
  *        BAD_FORMAT, 503 UNAVAILABLE. Nothing is queued for a refused request.
  *   POST /v1/devices             (operators, default `operator`; Idempotency-Key) register a phone:
- *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered)
+ *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered); a weak PSK
+ *        (psk-strength.ts) → 400 WEAK_PSK
  *   GET  /v1/devices/{id}        (operators) the registration, without the PSK
  */
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +20,7 @@ import { ProblemError, conflict, notFound } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
 import { createService, type ServiceOptions } from '../../platform/http/service.ts';
 import { OtaError } from './errors.ts';
+import { weakPskReason } from './psk-strength.ts';
 import { MAX_SCRIPT_COMMANDS, type ScriptOptions } from './ota-server.ts';
 import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView } from './device-store.ts';
 
@@ -192,12 +194,15 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
         const b = req.body;
         const psk = fromHex(b.psk);
         try {
+          const weak = weakPskReason(psk);
+          if (weak !== undefined) throw new ProblemError({ status: 400, code: 'WEAK_PSK', detail: `${weak}; register a random key` });
           const view = await devices.register(
             { deviceId: b.deviceId, pskIdentity: b.pskIdentity, psk, ...(b.agentId !== undefined ? { agentId: b.agentId } : {}) },
             req.peer?.commonName ?? 'unknown',
           );
           return reply.code(201).send(view);
         } catch (e) {
+          if (e instanceof DeviceStoreError && e.code === 'WEAK_PSK') throw new ProblemError({ status: 400, code: 'WEAK_PSK', detail: e.message });
           if (e instanceof DeviceStoreError) throw conflict(e.message, 'ALREADY_EXISTS');
           throw e;
         } finally {
