@@ -1,7 +1,8 @@
 /**
  * The CA's HTTP routes (mutual TLS; callers are identified by their certificate CN, never by URL or header):
  *
- *   POST /v1/cas                               operator        create a CA for `issuer` or a provider → 201 CA view
+ *   POST /v1/cas                               operator        create a CA for `issuer` or a provider (Idempotency-Key;
+ *                                                              one per owner and kind, else 409 ALREADY_EXISTS) → 201 CA view
  *   GET  /v1/cas/{caId}                        anyone          public info: trust-point key, CA certificate
  *   POST /v1/cas/{caId}/certificates           CA owner only   issue an SD certificate (Idempotency-Key) → 201
  *   POST /v1/cas/{caId}/oce-certificates       CA owner only   issue an OCE certificate (Idempotency-Key) → 201
@@ -192,6 +193,7 @@ const STATUS: Readonly<Record<CaErrorCode, number>> = {
   NOT_OWNER: 403,
   BAD_PUBLIC_KEY: 400,
   BAD_REQUEST: 400,
+  ALREADY_EXISTS: 409,
   ALREADY_REVOKED: 409,
   DUPLICATE_CERTIFICATE: 409,
   UNTRUSTED: 422,
@@ -261,7 +263,11 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
 
   app.post<{ Body: { owner: string; kind: CaKind; algorithm?: CaAlgorithm } }>(
     '/v1/cas',
-    { preHandler: requirePeer(OPERATOR), schema: { summary: 'Create a certificate authority', tags: ['cas'], body: createBody, response: { 201: caView } } },
+    {
+      preHandler: requirePeer(OPERATOR),
+      config: { idempotent: true },
+      schema: { summary: 'Create a certificate authority (one per owner and kind; Idempotency-Key)', tags: ['cas'], body: createBody, response: { 201: caView } },
+    },
     async (request, reply) => {
       const b = request.body;
       const ca = await mapped(createCa(deps, b.owner, b.kind, ...(b.algorithm === undefined ? [] : [b.algorithm])));
