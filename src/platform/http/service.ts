@@ -54,7 +54,10 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     exposeHeadRoutes: false,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // No type coercion anywhere (issue 8 §4: `providerId: 123` became "123", `kvn: true` became 1, `counter: null`
+    // became 0): a value of the wrong type is a 400 VALIDATION. Path parameters and query strings are strings on
+    // the wire, so their schemas are string schemas (with patterns); a route converts them itself.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false } },
   };
   if (isLogger(options.logger)) base.loggerInstance = options.logger;
   else if (options.logger === false) base.logger = false;
