@@ -203,6 +203,11 @@ test('route contract: no response schemas, no success status, or no body schema 
   );
   assert.throws(() => a.get('/z', { schema: { response: { ok: { type: 'object' } } } }, async () => ({})), /declares response 'ok', which is not a status/);
   assert.throws(() => a.post('/w', { schema: { response: { 200: { type: 'object' } } } }, async () => ({})), /route POST \/w has no body schema/);
+  // authorisation belongs in onRequest, before the body is validated (issue 8 §4): a route preHandler is refused
+  assert.throws(
+    () => a.post('/p', { preHandler: async () => {}, schema: { body: { type: 'object' }, response: { 200: { type: 'object' } } } }, async () => ({})),
+    { code: 'ROUTE_SCHEMA', message: 'route POST /p has a preHandler: authorisation belongs in onRequest, before the body is validated' },
+  );
   await a.close();
 
   // inside a plugin, the same mistake makes ready() fail

@@ -38,6 +38,11 @@ forEachDatabase('CA routes: create, issue (owner only, idempotent), revoke, list
     assert.equal((await h.call(null, 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-1')).statusCode, 401);
     const byBank = await h.call('bank', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-2');
     assert.equal(byBank.statusCode, 403);
+    // issue 8 §4: the caller is checked before the body — an invalid body from a caller without rights is 403, not 400
+    const invalidByBank = await h.call('bank', 'POST', '/v1/cas', { owner: 7, kind: 'x', extra: true });
+    assert.deepEqual([invalidByBank.statusCode, (json(invalidByBank) as { code: string }).code], [403, 'FORBIDDEN']);
+    const invalidByNobody = await h.call(null, 'POST', '/v1/cas', []);
+    assert.deepEqual([invalidByNobody.statusCode, (json(invalidByNobody) as { code: string }).code], [401, 'UNAUTHENTICATED']);
     assert.match(String(byBank.headers['content-type']), /^application\/problem\+json/);
     const created = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-3');
     assert.equal(created.statusCode, 201);

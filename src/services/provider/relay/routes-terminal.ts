@@ -8,7 +8,7 @@
  *   problems come from `RamEndpoint` as they are (binary scripts, problem+json refusals).
  * - Service requests: `POST /v1/terminal/requests`, `GET /v1/terminal/requests/:id`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../../../platform/errors.ts';
 import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT, RAM_MAX_BODY_BYTES } from '../../../transport/ram-http/headers.ts';
 import type { RamReply } from '../../ota/ram-endpoint.ts';
@@ -42,8 +42,8 @@ export function terminalOf(request: FastifyRequest): string {
   return id;
 }
 
-/** preHandler: the peer must be an admitted terminal (401 without a certificate, 403 otherwise). */
-export function requireTerminal(relay: TerminalRelay): preHandlerAsyncHookHandler {
+/** onRequest: the peer must be an admitted terminal (401 without a certificate, 403 otherwise). */
+export function requireTerminal(relay: TerminalRelay): onRequestAsyncHookHandler {
   return async function requireTerminalHook(request: FastifyRequest) {
     const peer = request.peer;
     if (peer === null) throw new ProblemError({ status: 401, code: 'UNAUTHENTICATED', detail: 'this route needs a terminal client certificate' });
@@ -89,14 +89,14 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
       reply.code(r.status).headers(r.headers);
       return r.body.length === 0 ? reply.send() : reply.send(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.length));
     };
-    ram.post(RELAY_PATHS.ram, { bodyLimit, preHandler: guard, schema: ramSchema, config: { openapi: true } }, handler);
-    ram.post(`${RELAY_PATHS.ram}/*`, { bodyLimit, preHandler: guard, schema: ramSchema, config: { openapi: false } }, handler);
+    ram.post(RELAY_PATHS.ram, { bodyLimit, onRequest: guard, schema: ramSchema, config: { openapi: true } }, handler);
+    ram.post(`${RELAY_PATHS.ram}/*`, { bodyLimit, onRequest: guard, schema: ramSchema, config: { openapi: false } }, handler);
   });
 
   app.post(
     RELAY_PATHS.requests,
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         summary: 'The user asks for an application at this terminal: the provider starts its flow for the card in the reader',
         tags: ['terminal'],
@@ -116,7 +116,7 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
   app.get(
     `${RELAY_PATHS.requests}/:id`,
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         summary: 'Progress of a service request of this terminal',
         tags: ['terminal'],
