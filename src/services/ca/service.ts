@@ -53,6 +53,7 @@ export async function startCa(config: PlatformConfig, options: CaServiceOptions 
       deps,
       idempotency: storage.idempotency,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
     });

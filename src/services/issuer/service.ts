@@ -76,6 +76,7 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
       idempotency: storage.idempotency,
       locks,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
       ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}),

@@ -26,7 +26,7 @@ import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView }
 
 export const OTA_VERSION = '0.3.0';
 
-export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency'> {
+export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency' | 'requestTimeoutMs'> {
   readonly ota: { transmitScript(deviceId: string, apdus: readonly Uint8Array[], options?: ScriptOptions): Promise<Uint8Array[]> };
   /** Device registry for the operator routes (absent: no /v1/devices routes). */
   readonly devices?: {
@@ -151,6 +151,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.identify !== undefined ? { identify: options.identify } : {}),
     ...(options.idempotency !== undefined ? { idempotency: options.idempotency } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   const maxTimeout = options.maxTimeoutMs ?? 120_000;
   const scripts = requirePeer(...(options.scriptCallers ?? ['issuer', 'provider']));
@@ -158,7 +159,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
   app.post<{ Params: { id: string } }>(
     '/devices/:id/scripts',
     {
-      preHandler: scripts,
+      onRequest: scripts,
       preValidation: async (req) => {
         const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (ct !== 'application/json') throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/json required' });
@@ -186,7 +187,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     app.post<{ Body: { deviceId: string; pskIdentity: string; psk: string; agentId?: string } }>(
       '/v1/devices',
       {
-        preHandler: operator,
+        onRequest: operator,
         config: { idempotent: options.idempotency !== undefined },
         schema: { summary: 'Register a phone and its admin agent PSK', tags: ['devices'], body: deviceBody, response: { 201: deviceView } },
       },
@@ -212,7 +213,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     );
     app.get<{ Params: { id: string } }>(
       '/v1/devices/:id',
-      { preHandler: operator, schema: { summary: 'A registered phone (no PSK)', tags: ['devices'], params: deviceParams, response: { 200: deviceView } } },
+      { onRequest: operator, schema: { summary: 'A registered phone (no PSK)', tags: ['devices'], params: deviceParams, response: { 200: deviceView } } },
       async (req) => {
         const v = DEVICE_ID.test(req.params.id) ? await devices.get(req.params.id) : undefined;
         if (!v) throw notFound(`no device ${req.params.id.slice(0, 128)}`, 'UNKNOWN_DEVICE');

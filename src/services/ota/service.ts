@@ -51,7 +51,7 @@ export async function startOta(config: PlatformConfig, options: OtaServiceOption
     const audit = auditLogAuditor(storage.auditLog);
     const devices = await SealedPskStore.open(storage.db, keyStoreSealer(storage.keystore, 'ota'), audit);
     const push = options.push ?? new InProcessPushGateway();
-    ota = new OtaServer({ lingerMs: 2000, ...options.server, pskStore: devices, push });
+    ota = new OtaServer({ lingerMs: 2000, requestTimeoutMs: config.requestTimeoutMs, ...options.server, pskStore: devices, push });
     const ram = config.services.ota;
     const { url: ramUrl } = await ota.listen(ram.port, ram.host);
     const listen = config.services['ota-admin'];
@@ -61,6 +61,7 @@ export async function startOta(config: PlatformConfig, options: OtaServiceOption
       devices,
       idempotency: storage.idempotency,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       logger: options.logger ?? { level: config.logLevel },
       ...(options.scriptCallers !== undefined ? { scriptCallers: options.scriptCallers } : {}),
       ...(options.operators !== undefined ? { operators: options.operators } : {}),

@@ -118,6 +118,7 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       issuer,
       locks,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
       ...(options.clients !== undefined ? { clients: options.clients } : {}),
