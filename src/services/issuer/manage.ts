@@ -151,6 +151,8 @@ export async function deleteSsd(deps: FlowDeps, req: { cardId: string; aid: stri
   const session = await isdSession(deps, req.cardId, route);
   const present = (await getStatus(session, GetStatusScope.APPLICATIONS, aid)).some((e) => equalBytes(e.aid, aid));
   if (present) await deleteObject(session, aid);
+  // The provider may no longer address this AID on the card (issue 8 §4).
+  if (route.kind === 'ota') await deps.cardGrants?.revoke(req.cardId, req.aid);
   await deps.db.transaction(async (tx) => {
     await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);
     await tx.execute('DELETE FROM ssds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);

@@ -17,6 +17,8 @@ import { otaCardAccess, routedCardAccess } from '../common/card-access.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { keyStoreSealer } from '../common/sealer.ts';
 import { runRotation, type RotationData } from '../common/rotation.ts';
+import { PlatformClient } from '../../platform/http/client.ts';
+import { otaGrantsClient } from '../ota/client.ts';
 import { buildIssuerApp } from './app.ts';
 import { CREATE_SSD, runCreateSsd, type CreateSsdData } from './flows/create-ssd.ts';
 import { issuerKeySlot } from './key-slot.ts';
@@ -27,6 +29,8 @@ import { startKeySchedule, type KeySchedule } from './schedule.ts';
 export interface IssuerServiceOptions {
   /** How cards are reached; default the OTA admin API of `config.services['ota-admin']`. */
   readonly cardAccess?: CardAccess;
+  /** The issuer's grants at the OTA (default: the OTA admin API of `config`, with the issuer's certificate). */
+  readonly cardGrants?: FlowDeps['cardGrants'];
   /** Access for `{ kind: 'terminal' }` routes next to the default OTA access (ignored when `cardAccess` is given). */
   readonly terminalAccess?: CardAccess;
   readonly logger?: ServiceOptions['logger'];
@@ -67,6 +71,7 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
       audit: auditLogAuditor(storage.auditLog),
       flows: new FlowStore(storage.db),
       cardAccess,
+      ...grantsOf(options, config, agent),
       actor: 'issuer',
       ...(options.random !== undefined ? { random: options.random } : {}),
     };
@@ -129,4 +134,11 @@ export async function resumeIssuerFlows(deps: FlowDeps, locks: KeyedLock, keyLif
     const slot = issuerKeySlot(deps.db, deps.sealer, flow.data.cardId, flow.data.aid, keyLifetimeMs);
     await locks.run(`${flow.data.cardId}/${flow.data.aid}`, () => runRotation(deps, slot, flow)).catch(() => undefined);
   }
+}
+
+/** The grants port: given, or the OTA admin API of `config` when the issuer reaches cards through it (the default access). */
+function grantsOf(options: IssuerServiceOptions, config: PlatformConfig, agent: Agent): Pick<FlowDeps, 'cardGrants'> {
+  if (options.cardGrants !== undefined) return { cardGrants: options.cardGrants };
+  if (options.cardAccess !== undefined) return {};
+  return { cardGrants: otaGrantsClient(new PlatformClient({ baseUrl: serviceUrl(config, 'ota-admin', 'https'), agent })) };
 }

@@ -7,6 +7,11 @@
  *        provider (separate processes) reach phones (RemoteOtaChannel). Errors: 400 VALIDATION /
  *        MALFORMED_JSON, 415, 404 UNKNOWN_DEVICE, 504 DEVICE_TIMEOUT, 502 SESSION_LOST / SCRIPT_STATUS /
  *        BAD_FORMAT, 503 UNAVAILABLE. Nothing is queued for a refused request.
+ *        Scoped (script-scope.ts): the issuer's scripts pass; a provider reaches only the applications the issuer
+ *        granted it on that card, plus the listed probes; anything else → 403 SCRIPT_NOT_PERMITTED, audited,
+ *        nothing sent. Scripts to one card are checked and sent one at a time (the tracked selection holds).
+ *   PUT  /v1/devices/{id}/grants/{aid}   (issuers) `{ providerId }` → 200: the provider may address that AID
+ *   DELETE /v1/devices/{id}/grants/{aid} (issuers) → 204 (404 when there was no grant)
  *   POST /v1/devices             (operators, default `operator`; Idempotency-Key) register a phone:
  *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered); a weak PSK
  *        (psk-strength.ts) → 400 WEAK_PSK
@@ -19,7 +24,10 @@ import { decodeCommand } from '../../apdu/command.ts';
 import { ProblemError, conflict, notFound } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
 import { createService, type ServiceOptions } from '../../platform/http/service.ts';
+import { KeyedLock } from '../common/keyed-lock.ts';
 import { OtaError } from './errors.ts';
+import { MemoryCardGrants, type CardGrants } from './grants.ts';
+import { SelectionTracker, checkProviderScript } from './script-scope.ts';
 import { weakPskReason } from './psk-strength.ts';
 import { MAX_SCRIPT_COMMANDS, type ScriptOptions } from './ota-server.ts';
 import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView } from './device-store.ts';
@@ -35,6 +43,12 @@ export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls
   };
   /** Certificate CNs admitted to POST /devices/{id}/scripts (default ['issuer', 'provider']). */
   readonly scriptCallers?: readonly string[];
+  /** Script callers that own the cards (their scripts are not scoped; they manage grants). Default ['issuer']. */
+  readonly issuers?: readonly string[];
+  /** Which provider may address which AIDs on which card (default: in memory, empty). */
+  readonly grants?: CardGrants;
+  /** Record a refused script (audit); called before the 403 leaves. */
+  readonly auditRefusal?: (r: { actor: string; deviceId: string; index: number; reason: string }) => Promise<void>;
   /** Certificate CNs admitted to the device registry (default ['operator']). */
   readonly operators?: readonly string[];
   /** Longest time limit a caller may ask for (default 120 000 ms). */
@@ -155,6 +169,11 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
   });
   const maxTimeout = options.maxTimeoutMs ?? 120_000;
   const scripts = requirePeer(...(options.scriptCallers ?? ['issuer', 'provider']));
+  const issuers = new Set(options.issuers ?? ['issuer']);
+  const issuerOnly = requirePeer(...issuers);
+  const grants = options.grants ?? new MemoryCardGrants();
+  const tracker = new SelectionTracker();
+  const perCard = new KeyedLock();
 
   app.post<{ Params: { id: string } }>(
     '/devices/:id/scripts',
@@ -169,15 +188,79 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     async (req) => {
       if (!DEVICE_ID.test(req.params.id)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
       const { apdus, options: scriptOptions } = parseScriptRequest(req.body, maxTimeout);
-      let responses: Uint8Array[];
-      try {
-        responses = await options.ota.transmitScript(req.params.id, apdus, scriptOptions);
-      } catch (e) {
-        if (e instanceof OtaError) throw otaProblem(e);
-        throw e;
-      }
+      const deviceId = req.params.id;
+      const caller = req.peer?.commonName ?? '';
+      const responses = await perCard.run(deviceId, async () => {
+        let probes: readonly number[] = [];
+        if (!issuers.has(caller)) {
+          const decision = checkProviderScript(apdus, await grants.aidsOf(deviceId, caller), tracker.get(deviceId), scriptOptions.targetAid);
+          if (decision.refusal !== undefined) {
+            const { index, reason } = decision.refusal;
+            await options.auditRefusal?.({ actor: caller, deviceId, index, reason });
+            req.log.warn({ deviceId, caller, index, reason }, 'script refused');
+            throw new ProblemError({
+              status: 403,
+              code: 'SCRIPT_NOT_PERMITTED',
+              detail: index < 0 ? reason : `apdus[${index}]: ${reason}`,
+              extra: { index },
+            });
+          }
+          probes = decision.probes;
+        }
+        let answered: Uint8Array[];
+        try {
+          answered = await options.ota.transmitScript(deviceId, apdus, scriptOptions);
+        } catch (e) {
+          tracker.lost(deviceId);
+          if (e instanceof OtaError) throw otaProblem(e);
+          throw e;
+        }
+        tracker.answered(deviceId, apdus, answered, scriptOptions.targetAid !== undefined);
+        // An existence probe (SELECT of an application that is not the caller's) is answered with its status word only.
+        return answered.map((r, n) => (probes.includes(n) ? r.subarray(Math.max(0, r.length - 2)) : r));
+      });
       const body: ScriptResponseBody = { responses: responses.map((r) => toHex(r).toUpperCase()) };
       return body;
+    },
+  );
+
+  const grantParams = {
+    type: 'object',
+    required: ['id', 'aid'],
+    properties: { id: { type: 'string', pattern: DEVICE_ID.source }, aid: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){5,16}$' } },
+    additionalProperties: false,
+  } as const;
+  const grantBody = {
+    type: 'object',
+    required: ['providerId'],
+    properties: { providerId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
+    additionalProperties: false,
+  } as const;
+  const grantView = {
+    type: 'object',
+    required: ['deviceId', 'aid', 'providerId'],
+    properties: { deviceId: { type: 'string' }, aid: { type: 'string' }, providerId: { type: 'string' } },
+    additionalProperties: false,
+  } as const;
+  app.put<{ Params: { id: string; aid: string }; Body: { providerId: string } }>(
+    '/v1/devices/:id/grants/:aid',
+    {
+      onRequest: issuerOnly,
+      schema: { summary: 'The issuer lets a provider address an application (its SSD) on a card', tags: ['grants'], params: grantParams, body: grantBody, response: { 200: grantView } },
+    },
+    async (req) => {
+      const g = { deviceId: req.params.id, aid: req.params.aid.toUpperCase(), providerId: req.body.providerId };
+      if (issuers.has(g.providerId)) throw new ProblemError({ status: 400, code: 'VALIDATION', detail: 'the issuer needs no grant' });
+      await grants.grant(g, req.peer?.commonName ?? 'unknown');
+      return g;
+    },
+  );
+  app.delete<{ Params: { id: string; aid: string } }>(
+    '/v1/devices/:id/grants/:aid',
+    { onRequest: issuerOnly, schema: { summary: 'Withdraw a grant (the SSD was deleted)', tags: ['grants'], params: grantParams, response: { 204: { type: 'null' } } } },
+    async (req, reply) => {
+      if (!(await grants.revoke(req.params.id, req.params.aid, req.peer?.commonName ?? 'unknown'))) throw notFound(`no grant of ${req.params.aid} on ${req.params.id}`, 'UNKNOWN_GRANT');
+      return reply.code(204).send();
     },
   );
 

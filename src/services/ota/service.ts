@@ -13,6 +13,7 @@ import { auditLogAuditor } from '../common/auditor.ts';
 import { openServiceStorage, serviceIdentity } from '../common/bootstrap.ts';
 import { keyStoreSealer } from '../common/sealer.ts';
 import { buildOtaAdminApi } from './admin-api.ts';
+import { SqlCardGrants } from './grants.ts';
 import { SealedPskStore } from './device-store.ts';
 import { OtaServer, type OtaServerOptions } from './ota-server.ts';
 import { InProcessPushGateway, type PushGateway } from './push.ts';
@@ -62,6 +63,9 @@ export async function startOta(config: PlatformConfig, options: OtaServiceOption
       idempotency: storage.idempotency,
       tls: mutualTlsOptions(identity).server,
       requestTimeoutMs: config.requestTimeoutMs,
+      grants: new SqlCardGrants(storage.db, audit),
+      auditRefusal: (r) =>
+        storage.db.transaction((tx) => audit(tx, { actor: r.actor, action: 'ota.script-refused', subject: `device/${r.deviceId}`, details: { index: r.index, reason: r.reason } })),
       logger: options.logger ?? { level: config.logLevel },
       ...(options.scriptCallers !== undefined ? { scriptCallers: options.scriptCallers } : {}),
       ...(options.operators !== undefined ? { operators: options.operators } : {}),

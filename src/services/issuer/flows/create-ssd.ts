@@ -166,6 +166,9 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
     if (!card) throw new FlowError('NOT_FOUND', `unknown card ${d.cardId}`, flow.step);
     const isdAid = fromHex(card.isdAid);
     const isd = await isdKeys(deps, d.cardId);
+    // The issuer owns the card: before it touches it, it tells the OTA that the provider may address this SSD
+    // (idempotent, so every run repeats it; issue 8 §4).
+    if (d.managedBy === 'provider' && d.route.kind === 'ota') await deps.cardGrants?.grant(d.cardId, d.aid, d.providerId);
     let channel: CardChannel | undefined;
     const ch = async () => (channel ??= await deps.cardAccess(d.cardId, d.route));
     // One ISD session for the steps of this run; a probe of the SSD selects another SD and ends it.
