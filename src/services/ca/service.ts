@@ -36,7 +36,7 @@ export interface CaService {
 }
 
 export async function startCa(config: PlatformConfig, options: CaServiceOptions = {}): Promise<CaService> {
-  const storage = await openServiceStorage(config, 'ca', CA_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'ca', CA_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   try {
     const listen = config.services.ca;

@@ -54,7 +54,7 @@ export interface IssuerService {
 }
 
 export async function startIssuer(config: PlatformConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
-  const storage = await openServiceStorage(config, 'issuer', ISSUER_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'issuer', ISSUER_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   let agent: Agent | undefined;
   try {

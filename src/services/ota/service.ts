@@ -45,7 +45,7 @@ export interface OtaService {
 }
 
 export async function startOta(config: PlatformConfig, options: OtaServiceOptions = {}): Promise<OtaService> {
-  const storage = await openServiceStorage(config, 'ota', OTA_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'ota', OTA_MIGRATIONS, { auditCheckpoints: {} });
   let ota: OtaServer | undefined;
   let app: FastifyInstance | undefined;
   try {

@@ -76,7 +76,7 @@ export interface ProviderService {
 }
 
 export async function startProvider(config: PlatformConfig, options: ProviderServiceOptions = {}): Promise<ProviderService> {
-  const storage = await openServiceStorage(config, 'provider', PROVIDER_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'provider', PROVIDER_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   try {
     const providerId = options.providerId ?? 'provider';
