@@ -5,7 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { fromHex } from '../core/bytes.ts';
+import { basename } from 'node:path';
+import { verifyCheckpoints } from '../platform/audit/checkpoint.ts';
 import { verifyAuditLog, type AuditVerification } from '../platform/audit/log.ts';
+import { FileKeyStore } from '../platform/keystore/file-kek.ts';
 import type { Database } from '../platform/storage/database.ts';
 import { openDatabase, parseDatabaseUrl } from '../platform/storage/open.ts';
 import { formatOptions, parseArgs, type OptionSpec } from './args.ts';
@@ -14,14 +17,18 @@ import { UsageError } from './errors.ts';
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'db', kind: 'value', valueName: 'DB', help: 'sqlite:PATH | postgres://USER@HOST:PORT/NAME[?schema=S]' },
   { name: 'anchor', kind: 'value', valueName: 'SEQ:HASH', help: 'a head printed earlier; the chain must still hold it' },
+  { name: 'checkpoints', kind: 'value', valueName: 'FILE', help: "the service's signed checkpoints (<dataDir>/audit/<service>.checkpoints)" },
+  { name: 'kek', kind: 'value', valueName: 'FILE', help: 'the keystore KEK file, to check the checkpoint signatures' },
   { name: 'json', kind: 'flag', help: 'print the result as JSON' },
   { name: 'help', kind: 'flag', help: 'this text' },
 ];
 
-const HELP = `usage: opentsm audit verify --db DB [--anchor SEQ:HASH] [--json]
+const HELP = `usage: opentsm audit verify --db DB [--anchor SEQ:HASH] [--checkpoints FILE [--kek FILE]] [--json]
 
 Verifies the append-only, hash-chained audit log: every record's SHA-256 chain, no record edited,
-deleted, reordered or inserted, and the head row. Exit status 0 when intact, 1 when not.
+deleted, reordered or inserted, and the head row. With --checkpoints, also every signed checkpoint the
+service wrote of its head: records cut off the end (even with the head row rewritten) are reported with
+the checkpoint that still names them. Exit status 0 when intact, 1 when not.
 
 options:
 ${formatOptions(OPTIONS)}
@@ -33,8 +40,9 @@ function parseAnchor(text: string): { seq: number; hash: Uint8Array } {
   return { seq: Number(m[1]), hash: fromHex(m[2]!) };
 }
 
-function describe(v: AuditVerification): string {
-  if (v.ok) return `audit log intact: ${v.count} record(s), head ${v.head.seq}:${v.head.hash}\n`;
+function describe(v: AuditVerification & { checkpoints?: number; signed?: boolean }): string {
+  const cps = v.checkpoints === undefined ? '' : `, ${v.checkpoints} checkpoint(s) held${v.signed ? ' (signatures checked)' : ' (signatures not checked: no --kek)'}`;
+  if (v.ok) return `audit log intact: ${v.count} record(s), head ${v.head.seq}:${v.head.hash}${cps}\n`;
   return `audit log BROKEN at record ${v.firstBadSeq}: ${v.reason}\n${v.count} record(s) intact before it, last good head ${v.head.seq}:${v.head.hash}\n`;
 }
 
@@ -68,7 +76,19 @@ export async function runAudit(argv: string[]): Promise<number> {
   let db: Database | undefined;
   try {
     db = await openDatabase(config);
-    const v = await verifyAuditLog(db, anchor === undefined ? {} : { anchor });
+    const checkpoints = p.values.get('checkpoints');
+    const kek = p.values.get('kek');
+    if (kek !== undefined && checkpoints === undefined) throw new UsageError('BAD_VALUE', '--kek checks checkpoint signatures: give --checkpoints too');
+    let v: AuditVerification & { checkpoints?: number; signed?: boolean } = await verifyAuditLog(db, anchor === undefined ? {} : { anchor });
+    if (v.ok && checkpoints !== undefined) {
+      if (!existsSync(checkpoints)) throw new UsageError('BAD_VALUE', `--checkpoints: no such file: ${checkpoints}`);
+      const keystore = kek === undefined ? undefined : await FileKeyStore.open(kek);
+      try {
+        v = await verifyCheckpoints(db, checkpoints, basename(checkpoints).replace(/\.checkpoints$/, ''), keystore);
+      } finally {
+        keystore?.close();
+      }
+    }
     process.stdout.write(p.flags.has('json') ? `${JSON.stringify(v)}\n` : describe(v));
     return v.ok ? 0 : 1;
   } finally {

@@ -86,6 +86,11 @@ export class AdminAgent {
     return this.#running;
   }
 
+  /** Resolves when no session runs (at once when none does): tests wait for it instead of polling `busy`. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running.catch(() => {});
+  }
+
   /** Whether a session is running. */
   get busy(): boolean {
     return this.#running !== undefined;

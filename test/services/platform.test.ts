@@ -52,6 +52,15 @@ test('startOta: device registry for the operator (sealed PSK), scripts for issue
     for (const [i, bad] of [{ ...body, psk: 'ABCD' }, { ...body, psk: 'zz'.repeat(16) }, { ...body, deviceId: 'bad id' }, { ...body, extra: 1 }, { deviceId: 'x', psk: pskHex }].entries()) {
       await assert.rejects(asOperator.post('/v1/devices', { body: bad, idempotencyKey: `bad-${i}` }), problem(400, 'VALIDATION'), JSON.stringify(bad));
     }
+    // issue 8 §4: weak PSKs are refused with 400 WEAK_PSK (the rows below show nothing was stored)
+    const weak = ['00'.repeat(16), 'FF'.repeat(32), '404142434445464748494A4B4C4D4E4F', '000102030405060708090A0B0C0D0E0F', 'DEADBEEF'.repeat(4), '0102'.repeat(8), '47454D5850524553534F53414D504C45'];
+    for (const [i, w] of weak.entries()) {
+      await assert.rejects(
+        asOperator.post('/v1/devices', { body: { ...body, deviceId: `weak-${i}`, pskIdentity: `psk-weak-${i}`, psk: w }, idempotencyKey: `weak-${i}` }),
+        problem(400, 'WEAK_PSK'),
+        w,
+      );
+    }
     await assert.rejects(new PlatformClient({ baseUrl: ota.adminUrl, agent: issuerAgent }).post('/v1/devices', { body, idempotencyKey: 'dev-4' }), problem(403, 'FORBIDDEN'));
     await assert.rejects(new PlatformClient({ baseUrl: ota.adminUrl, agent: mallory }).post(`/devices/${DEVICE}/scripts`, { body: { apdus: ['80CA006600'] } }), problem(403, 'FORBIDDEN'));
     await assert.rejects(asOperator.post(`/devices/${DEVICE}/scripts`, { body: { apdus: ['80CA006600'] } }), problem(403, 'FORBIDDEN'));

@@ -74,7 +74,29 @@ class FakeVpcd {
   }
 }
 
-const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** States of serveVpcd as they happen, and a promise for the first one that satisfies a condition (no sleeps). */
+function stateLog() {
+  const seen: { state: VpcdState; error?: Error }[] = [];
+  const waiters: { test: (s: VpcdState, e?: Error) => boolean; resolve: () => void }[] = [];
+  return {
+    seen,
+    on(state: VpcdState, error?: Error): void {
+      seen.push({ state, ...(error === undefined ? {} : { error }) });
+      for (const w of [...waiters]) {
+        if (w.test(state, error)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    },
+    next(test: (s: VpcdState, e?: Error) => boolean): Promise<void> {
+      return new Promise((resolve) => waiters.push({ test, resolve }));
+    },
+  };
+}
+
+/** Write and wait until the bytes are handed to the kernel, one write per call. */
+const written = (s: Socket, bytes: Uint8Array): Promise<void> => new Promise((resolve, reject) => s.write(bytes, (e) => (e ? reject(e) : resolve())));
 const ATR_HEX = toHex(FAKE_ATR);
 
 test('frames: GET ATR, power on, APDU, reset, power off — exact bytes', async () => {
@@ -97,7 +119,9 @@ test('frames: GET ATR, power on, APDU, reset, power off — exact bytes', async 
   s.write(fromHex('000100'));
   s.write(fromHex('000104')); // presence polling after power off: the ATR, without powering on
   assert.equal(await vpcd.read(s, 17), '000F' + ATR_HEX);
-  await settle();
+  // Barrier: one more GET ATR is answered next, so nothing else was sent in between (answers come in order).
+  s.write(fromHex('000104'));
+  assert.equal(await vpcd.read(s, 17), '000F' + ATR_HEX);
   assert.equal(vpcd.unread(s), '');
   assert.deepEqual(card.calls, [
     'powerOn', // first GET ATR
@@ -120,10 +144,8 @@ test('messages split across chunks and several messages in one chunk', async () 
   const ac = new AbortController();
   const served = serveVpcd(fakeCard(), { port: vpcd.port, signal: ac.signal });
   const s = await vpcd.nextConnection();
-  for (const b of fromHex('0005 00A4040000')) {
-    s.write(Uint8Array.of(b));
-    await settle(2);
-  }
+  s.setNoDelay(true);
+  for (const b of fromHex('0005 00A4040000')) await written(s, Uint8Array.of(b)); // one write per byte
   assert.equal(await vpcd.read(s, 4), '00029000');
   s.write(fromHex('000101 0004 00A40400 0005 80CA9F7F00'));
   assert.equal(await vpcd.read(s, 12), '00029000' + '0006010203049000');
@@ -143,7 +165,8 @@ test('a malformed frame (length 0) and an unknown control code are reported and 
   s.write(fromHex('000107'));
   s.write(fromHex('0004 00A40400'));
   assert.equal(await vpcd.read(s, 4), '00029000');
-  await settle();
+  s.write(fromHex('000104')); // barrier: answered next, so the two bad frames got no answer
+  assert.equal(await vpcd.read(s, 17), '000F' + ATR_HEX);
   assert.equal(vpcd.unread(s), '');
   assert.deepEqual(errors.map((e) => (e as TransportError).code), ['PROTOCOL', 'PROTOCOL']);
   assert.match(errors[1]!.message, /control code 7/);
@@ -172,12 +195,12 @@ test('reconnects after the connection drops and after vpcd restarts; the card is
   await vpcd.listen();
   const card = fakeCard();
   const ac = new AbortController();
-  const states: string[] = [];
+  const log = stateLog();
   const served = serveVpcd(card, {
     port: vpcd.port,
     reconnectDelayMs: 20,
     signal: ac.signal,
-    onStateChange: (s) => states.push(s),
+    onStateChange: (s, e) => log.on(s, e),
   });
   const s1 = await vpcd.nextConnection(0);
   s1.write(fromHex('000101'));
@@ -191,8 +214,9 @@ test('reconnects after the connection drops and after vpcd restarts; the card is
 
   // pcscd restart: the listening socket goes away for a while, then comes back on the same port.
   const port = vpcd.port;
+  const refused = log.next((s, e) => s === 'disconnected' && (e as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED');
   await vpcd.close();
-  await settle(100);
+  await refused; // the card tried while nothing listened
   const vpcd2 = new FakeVpcd();
   await vpcd2.listen(port);
   const s3 = await vpcd2.nextConnection(0);
@@ -201,6 +225,7 @@ test('reconnects after the connection drops and after vpcd restarts; the card is
 
   ac.abort();
   await served;
+  const states = log.seen.map((x) => x.state);
   assert.equal(states[0], 'connecting');
   assert.equal(states.at(-1), 'stopped');
   assert.ok(states.filter((s) => s === 'connected').length === 3, states.join(','));
@@ -208,18 +233,19 @@ test('reconnects after the connection drops and after vpcd restarts; the card is
   await vpcd2.close();
 });
 
-test('abort while waiting to reconnect resolves promptly', async () => {
+test('abort while waiting to reconnect resolves promptly', { timeout: 10_000 }, async () => {
   const ac = new AbortController();
   const vpcd = new FakeVpcd();
   await vpcd.listen();
   const port = vpcd.port;
   await vpcd.close(); // nothing listens there now
-  const served = serveVpcd(fakeCard(), { port, reconnectDelayMs: 60_000, signal: ac.signal });
-  await settle(50);
-  const t0 = Date.now();
+  const log = stateLog();
+  const waiting = log.next((s) => s === 'disconnected');
+  const served = serveVpcd(fakeCard(), { port, reconnectDelayMs: 60_000, signal: ac.signal, onStateChange: (s, e) => log.on(s, e) });
+  await waiting; // refused; now in the 60 s wait before the next attempt
   ac.abort();
-  await served;
-  assert.ok(Date.now() - t0 < 1000);
+  await served; // resolves on the abort, not after 60 s (the test's 10 s limit would fail it)
+  assert.deepEqual(log.seen.map((x) => x.state), ['connecting', 'disconnected', 'stopped']);
 });
 
 test('an already aborted signal returns at once', async () => {

@@ -143,7 +143,10 @@ export async function remoteContext(dataDir: string, descriptor: PlatformDescrip
     provider: new PlatformClient({ baseUrl: descriptor.urls.provider, agent: operatorAgent }),
     ca: new PlatformClient({ baseUrl: descriptor.urls.ca, agent: operatorAgent }),
   };
-  const access = otaCardAccess(descriptor.urls.otaAdmin, providerAgent);
+  // The checks ask the card as its owner: the OTA scopes a provider to its own SSDs (issue 8 §4), and the
+  // scenario also lists the registry through the ISD.
+  const issuerAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: 'issuer', usage: 'both', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] }));
+  const access = otaCardAccess(descriptor.urls.otaAdmin, issuerAgent);
   const known = new Set(descriptor.devices);
   return {
     where: dataDir,

@@ -46,6 +46,8 @@ export interface PlatformConfig {
   /** The internal CA and service certificates. Default `<dataDir>/tls`. */
   readonly tlsDir: string;
   readonly logLevel: LogLevel;
+  /** Longest time a client may take to send a whole request to any service, in ms (then 408). Default 30 000. */
+  readonly requestTimeoutMs: number;
   readonly services: Readonly<Record<ServiceName, ListenConfig>>;
 }
 
@@ -83,7 +85,7 @@ export function loadConfig(input: unknown): PlatformConfig {
   const bad = (path: string, message: string) => issues.push({ path, message });
   if (!isObject(input)) throw new ConfigError([{ path: '(root)', message: 'must be an object' }]);
 
-  const known = new Set(['dataDir', 'database', 'kekFile', 'tlsDir', 'logLevel', 'services']);
+  const known = new Set(['dataDir', 'database', 'kekFile', 'tlsDir', 'logLevel', 'requestTimeoutMs', 'services']);
   for (const k of Object.keys(input)) if (!known.has(k)) bad(k, 'unknown field');
 
   const path = (name: string, value: unknown, fallback: string | undefined): string => {
@@ -108,11 +110,18 @@ export function loadConfig(input: unknown): PlatformConfig {
     else bad('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  let requestTimeoutMs = 30_000;
+  if (input.requestTimeoutMs !== undefined) {
+    const t = input.requestTimeoutMs;
+    if (typeof t === 'number' && Number.isInteger(t) && t >= 100 && t <= 600_000) requestTimeoutMs = t;
+    else bad('requestTimeoutMs', 'must be an integer 100..600000 (milliseconds)');
+  }
+
   const database = loadDatabase(input.database, dataDir, bad);
   const services = loadServices(input.services, bad);
 
   if (issues.length > 0) throw new ConfigError(issues);
-  return deepFreeze({ dataDir, database, kekFile, tlsDir, logLevel, services });
+  return deepFreeze({ dataDir, database, kekFile, tlsDir, logLevel, requestTimeoutMs, services });
 }
 
 function loadDatabase(v: unknown, dataDir: string, bad: (p: string, m: string) => void): DatabaseSettings {

@@ -3,6 +3,9 @@
  * answers with (at least one success status; errors are problem+json and need no declaration). A route
  * registered without them throws at startup. At run time, a success status a route did not declare becomes
  * a 500 INTERNAL (and an error in the log) instead of an undocumented response.
+ * A route's own `preHandler` is refused too: authorisation goes in `onRequest`, before the body is read and
+ * validated (a caller without rights must not learn the body schema, issue 8 §4), and routes have no other use
+ * for a hook between validation and handler.
  */
 import type { FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, PlatformError, ProblemError } from '../errors.ts';
@@ -13,10 +16,13 @@ const STATUS_KEY = /^([1-5](\d\d|xx|XX)|default)$/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /** Throws `PlatformError('ROUTE_SCHEMA')` naming the route when its schema does not meet the contract. */
-export function checkRouteContract(route: Pick<RouteOptions, 'method' | 'url' | 'schema'>): void {
+export function checkRouteContract(route: Pick<RouteOptions, 'method' | 'url' | 'schema'> & { preHandler?: unknown }): void {
   const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => String(m).toUpperCase());
   const name = `${methods.join(',')} ${route.url}`;
   const schema = route.schema as { body?: unknown; response?: unknown } | undefined;
+  if (route.preHandler !== undefined && !(Array.isArray(route.preHandler) && route.preHandler.length === 0)) {
+    throw new PlatformError('ROUTE_SCHEMA', `route ${name} has a preHandler: authorisation belongs in onRequest, before the body is validated`);
+  }
   const response = schema?.response;
   if (response === undefined || response === null || typeof response !== 'object') {
     throw new PlatformError('ROUTE_SCHEMA', `route ${name} has no response schemas (schema.response is required)`);

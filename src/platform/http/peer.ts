@@ -1,9 +1,11 @@
 /**
  * `request.peer`: who is calling, as authenticated by mutual TLS (the client certificate's CN), and
- * `requirePeer(...)`, the preHandler that admits only named platform peers. Authorisation is by certificate
- * identity, never by URL prefix or header.
+ * `requirePeer(...)`, the hook that admits only named platform peers. Authorisation is by certificate
+ * identity, never by URL prefix or header, and runs first: routes put their authorisation hook in `onRequest`,
+ * before the body is read, parsed or validated, so a caller without rights learns nothing of the route's body
+ * schema (issue 8 §4) — it gets 401/403 whatever it sends.
  */
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../errors.ts';
 import { peerIdentity, type PeerIdentity } from '../tls/peer.ts';
 import { platformPlugin } from './plugin.ts';
@@ -26,8 +28,8 @@ export const peerPlugin = platformPlugin('opentsm-peer', async (app: FastifyInst
   });
 });
 
-/** A preHandler admitting only peers whose certificate CN is one of `commonNames` (401 without a peer, 403 otherwise). */
-export function requirePeer(...commonNames: string[]): preHandlerAsyncHookHandler {
+/** An onRequest hook admitting only peers whose certificate CN is one of `commonNames` (401 without a peer, 403 otherwise). */
+export function requirePeer(...commonNames: string[]): onRequestAsyncHookHandler {
   if (commonNames.length === 0) throw new TypeError('requirePeer needs at least one common name');
   const allowed = new Set(commonNames);
   return async function requirePeerHook(request: FastifyRequest) {

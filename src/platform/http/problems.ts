@@ -3,6 +3,7 @@
  * Also the not-found handler (404, or 405 with `Allow` when the path exists for other methods) and the
  * handler of fastify's framework errors (malformed URLs).
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '../errors.ts';
 import { platformPlugin } from './plugin.ts';
@@ -176,4 +177,28 @@ export const problemsPlugin = platformPlugin('opentsm-problems', async (app: Fas
 /** For `Fastify({ frameworkErrors })`: errors raised before routing (malformed URL encoding, overlong parameters). */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   sendProblem(request, reply, new ProblemError({ status: 400, code: 'BAD_REQUEST', detail: error.message }));
+}
+
+/**
+ * For `Fastify({ clientErrorHandler })`: errors of the connection before a request exists — the request timeout
+ * (a body that stopped arriving, issue 8 §4), headers too large, unparsable HTTP. Answered as problem+json with
+ * `Connection: close`, then the socket is closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request (headers and body) did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'request headers too large']
+        : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+  const problem = new ProblemError({ status, code, detail });
+  const body = Buffer.from(JSON.stringify(problem.toBody('')));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    socket.write(body);
+  }
+  socket.destroy();
 }

@@ -9,7 +9,7 @@
  * - the same key while the first request still runs → 409 IDEMPOTENCY_IN_PROGRESS (`Retry-After: 1`).
  * Responses with status ≥ 500 are not kept: the key is released so the client can retry. A claim whose
  * response never gets stored (the process died mid-request) is taken over after the store's lock timeout.
- * The check runs after the route's own preHandlers (authorisation first), the store after all onSend hooks.
+ * The check runs after authorisation (the route's onRequest hook) and validation, the store after all onSend hooks.
  */
 import type {
   FastifyInstance,

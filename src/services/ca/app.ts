@@ -7,7 +7,7 @@ import { caRoutes } from './routes.ts';
 
 export const CA_VERSION = '0.4.0';
 
-export interface CaAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks'> {
+export interface CaAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks' | 'requestTimeoutMs'> {
   readonly deps: CaDeps;
   readonly idempotency: IdempotencyStore;
 }
@@ -22,6 +22,7 @@ export async function buildCaApp(options: CaAppOptions): Promise<FastifyInstance
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.identify !== undefined ? { identify: options.identify } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   await caRoutes(app, options.deps);
   return app;

@@ -50,6 +50,8 @@ export async function createCa(deps: CaDeps, owner: string, kind: CaKind, algori
   if (typeof owner !== 'string' || !OWNER_PATTERN.test(owner)) throw new CaError('BAD_REQUEST', `owner must match ${OWNER_PATTERN}`);
   if (kind !== 'scp11' && kind !== 'scp10') throw new CaError('BAD_REQUEST', `kind must be scp11 or scp10`);
   if (!ALGORITHMS[kind].includes(algorithm)) throw new CaError('BAD_REQUEST', `algorithm of a ${kind} CA must be one of ${ALGORITHMS[kind].join(', ')}`);
+  const existing = await caOf(deps.db, owner, kind);
+  if (existing !== undefined) throw new CaError('ALREADY_EXISTS', `${owner} already has a ${kind} CA (${existing}); there is one CA per owner and kind`);
   const random = deps.random ?? systemRandom;
   const idBytes = random(8);
   const caId = toHex(idBytes);
@@ -59,6 +61,8 @@ export async function createCa(deps: CaDeps, owner: string, kind: CaKind, algori
     const sealed = await sealPrivateKey(deps.sealer, caId, generated.privateKey);
     const createdAt = now.toISOString();
     await deps.db.transaction(async (tx) => {
+      const raced = await tx.query<{ ca_id: string }>('SELECT ca_id FROM cas WHERE owner = $1 AND kind = $2', [owner, kind]);
+      if (raced[0] !== undefined) throw new CaError('ALREADY_EXISTS', `${owner} already has a ${kind} CA (${raced[0].ca_id}); there is one CA per owner and kind`);
       await tx.execute(
         'INSERT INTO cas (ca_id, owner, kind, algorithm, public_key, certificate, private_key_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
         [caId, owner, kind, algorithm, generated.publicKey, generated.certificate, sealed, createdAt],
@@ -76,6 +80,12 @@ export async function createCa(deps: CaDeps, owner: string, kind: CaKind, algori
   const ca = await getCa(deps.db, caId);
   if (ca === undefined) throw new Error(`CA ${caId} vanished after creation`);
   return ca;
+}
+
+/** The id of `owner`'s CA of `kind`, or undefined. */
+export async function caOf(db: Database, owner: string, kind: CaKind): Promise<string | undefined> {
+  const rows = await db.query<{ ca_id: string }>('SELECT ca_id FROM cas WHERE owner = $1 AND kind = $2', [owner, kind]);
+  return rows[0]?.ca_id;
 }
 
 /** The CA's public information, or undefined. */

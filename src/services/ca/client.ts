@@ -139,7 +139,8 @@ const path = (...parts: string[]) => parts.map((p) => encodeURIComponent(p)).joi
 export function caClient(client: Pick<PlatformClient, 'get' | 'post'>): CaClient {
   return {
     async createCa(owner, kind, algorithm) {
-      const r = await client.post<Json>('/v1/cas', { body: { owner, kind, ...(algorithm === undefined ? {} : { algorithm }) } });
+      const body = { owner, kind, ...(algorithm === undefined ? {} : { algorithm }) };
+      const r = await client.post<Json>('/v1/cas', { body, idempotencyKey: requestKey('ca', '', body) });
       return caViewOf(r.body);
     },
     async getCa(caId) {

@@ -12,6 +12,8 @@ export type CaErrorCode =
   | 'BAD_PUBLIC_KEY'
   /** A request field that does not apply to this CA's kind, or a bad value. */
   | 'BAD_REQUEST'
+  /** The owner already has a CA of this kind (one CA per owner and protocol family). */
+  | 'ALREADY_EXISTS'
   /** The certificate is already revoked. */
   | 'ALREADY_REVOKED'
   /** These exact certificate bytes were issued before (SCP10 certificates carry no serial: same key, same subject). */

@@ -1,7 +1,8 @@
 /**
  * The CA's HTTP routes (mutual TLS; callers are identified by their certificate CN, never by URL or header):
  *
- *   POST /v1/cas                               operator        create a CA for `issuer` or a provider → 201 CA view
+ *   POST /v1/cas                               operator        create a CA for `issuer` or a provider (Idempotency-Key;
+ *                                                              one per owner and kind, else 409 ALREADY_EXISTS) → 201 CA view
  *   GET  /v1/cas/{caId}                        anyone          public info: trust-point key, CA certificate
  *   POST /v1/cas/{caId}/certificates           CA owner only   issue an SD certificate (Idempotency-Key) → 201
  *   POST /v1/cas/{caId}/oce-certificates       CA owner only   issue an OCE certificate (Idempotency-Key) → 201
@@ -12,7 +13,7 @@
  * The owner of a CA is `issuer` (CN of the issuer platform) or a provider id (CN of that provider's platform):
  * a provider may only use its own CA (403 NOT_OWNER otherwise).
  */
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { ProblemError } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
@@ -179,6 +180,7 @@ const STATUS: Readonly<Record<CaErrorCode, number>> = {
   NOT_OWNER: 403,
   BAD_PUBLIC_KEY: 400,
   BAD_REQUEST: 400,
+  ALREADY_EXISTS: 409,
   ALREADY_REVOKED: 409,
   DUPLICATE_CERTIFICATE: 409,
   UNTRUSTED: 422,
@@ -213,10 +215,10 @@ function callerOf(request: FastifyRequest): string {
 const notOwner = (cn: string, caId: string) => caProblem(new CaError('NOT_OWNER', `peer '${cn}' does not own CA ${caId}`));
 
 export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void> {
-  const authenticated: preHandlerAsyncHookHandler = async (request) => void callerOf(request);
+  const authenticated: onRequestAsyncHookHandler = async (request) => void callerOf(request);
 
   /** The CA's owner only (runs before the idempotency check). */
-  const caOwner: preHandlerAsyncHookHandler = async (request) => {
+  const caOwner: onRequestAsyncHookHandler = async (request) => {
     const cn = callerOf(request);
     const caId = (request.params as { caId: string }).caId.toUpperCase();
     const ca = await getCa(deps.db, caId);
@@ -225,7 +227,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
   };
 
   /** The owner of the certificate's CA, or the operator. */
-  const certificateOwnerOrOperator: preHandlerAsyncHookHandler = async (request) => {
+  const certificateOwnerOrOperator: onRequestAsyncHookHandler = async (request) => {
     const cn = callerOf(request);
     const serial = (request.params as { serial: string }).serial.toUpperCase();
     const cert = await getCertificate(deps.db, serial);
@@ -237,7 +239,11 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
 
   app.post<{ Body: { owner: string; kind: CaKind; algorithm?: CaAlgorithm } }>(
     '/v1/cas',
-    { preHandler: requirePeer(OPERATOR), schema: { summary: 'Create a certificate authority', tags: ['cas'], body: createBody, response: { 201: caView } } },
+    {
+      onRequest: requirePeer(OPERATOR),
+      config: { idempotent: true },
+      schema: { summary: 'Create a certificate authority (one per owner and kind; Idempotency-Key)', tags: ['cas'], body: createBody, response: { 201: caView } },
+    },
     async (request, reply) => {
       const b = request.body;
       const ca = await mapped(createCa(deps, b.owner, b.kind, ...(b.algorithm === undefined ? [] : [b.algorithm])));
@@ -258,7 +264,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
   app.post<{ Params: { caId: string }; Body: IssueBody }>(
     '/v1/cas/:caId/certificates',
     {
-      preHandler: caOwner,
+      onRequest: caOwner,
       config: { idempotent: true },
       schema: { summary: 'Certify an SD public key', tags: ['certificates'], params: caIdParams, body: issueBody, response: { 201: certificateView } },
     },
@@ -288,7 +294,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
   app.post<{ Params: { caId: string }; Body: OceIssueBody }>(
     '/v1/cas/:caId/oce-certificates',
     {
-      preHandler: caOwner,
+      onRequest: caOwner,
       config: { idempotent: true },
       schema: {
         summary: 'Certify an Off-Card Entity public key (CERT.OCE.ECKA for SCP11a/c, CERT.OCE.AUT for SCP10)',
@@ -319,7 +325,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
 
   app.get<{ Params: { serial: string } }>(
     '/v1/certificates/:serial',
-    { preHandler: certificateOwnerOrOperator, schema: { summary: 'An issued certificate (SD or OCE)', tags: ['certificates'], params: serialParams, response: { 200: anyCertificateView } } },
+    { onRequest: certificateOwnerOrOperator, schema: { summary: 'An issued certificate (SD or OCE)', tags: ['certificates'], params: serialParams, response: { 200: anyCertificateView } } },
     async (request) => {
       const cert = await getCertificate(deps.db, request.params.serial);
       if (cert === undefined) throw caProblem(new CaError('UNKNOWN_CERTIFICATE', `no certificate with serial ${request.params.serial}`));
@@ -330,7 +336,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
   app.post<{ Params: { serial: string }; Body: { reason: RevocationReason } }>(
     '/v1/certificates/:serial/revocation',
     {
-      preHandler: certificateOwnerOrOperator,
+      onRequest: certificateOwnerOrOperator,
       schema: { summary: 'Revoke a certificate (SD or OCE)', tags: ['certificates'], params: serialParams, body: revocationBody, response: { 200: anyCertificateView } },
     },
     async (request) => certificateViewOf(await mapped(revoke(deps, request.params.serial, request.body.reason, callerOf(request)))),
@@ -338,7 +344,7 @@ export async function caRoutes(app: FastifyInstance, deps: CaDeps): Promise<void
 
   app.get<{ Params: { caId: string } }>(
     '/v1/cas/:caId/revoked',
-    { preHandler: authenticated, schema: { summary: 'Revocation list of a CA', tags: ['cas'], params: caIdParams, response: { 200: revokedView } } },
+    { onRequest: authenticated, schema: { summary: 'Revocation list of a CA', tags: ['cas'], params: caIdParams, response: { 200: revokedView } } },
     async (request) => {
       const caId = request.params.caId.toUpperCase();
       if ((await getCa(deps.db, caId)) === undefined) throw caProblem(new CaError('UNKNOWN_CA', `unknown CA ${caId}`));

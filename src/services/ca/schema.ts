@@ -84,4 +84,9 @@ export const CA_MIGRATIONS: readonly Migration[] = [
         SELECT ca_id, serial, certificate_sha256, revoked_at, reason, CAST('oce' AS TEXT) AS kind FROM ca_oce_certificates WHERE revoked_at IS NOT NULL;`,
     ),
   },
+  {
+    // issue 8 §4: one CA per owner and protocol family (kind), enforced by the database too (two concurrent creates).
+    id: '0003_ca_one_per_owner_and_kind',
+    sql: 'CREATE UNIQUE INDEX cas_owner_kind ON cas (owner, kind);',
+  },
 ];

@@ -36,7 +36,7 @@ export interface CaService {
 }
 
 export async function startCa(config: PlatformConfig, options: CaServiceOptions = {}): Promise<CaService> {
-  const storage = await openServiceStorage(config, 'ca', CA_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'ca', CA_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   try {
     const listen = config.services.ca;
@@ -53,6 +53,7 @@ export async function startCa(config: PlatformConfig, options: CaServiceOptions 
       deps,
       idempotency: storage.idempotency,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
     });

@@ -12,7 +12,9 @@ import { IdempotencyStore } from '../../platform/idempotency/store.ts';
 import { idempotencyMigrations } from '../../platform/idempotency/migration.ts';
 import { FileKeyStore } from '../../platform/keystore/file-kek.ts';
 import type { Database, Migration } from '../../platform/storage/database.ts';
+import { join } from 'node:path';
 import { migrate } from '../../platform/storage/migrate.ts';
+import { AuditCheckpointer } from '../../platform/audit/checkpoint.ts';
 import { openDatabase } from '../../platform/storage/open.ts';
 import { ensureCa } from '../../platform/tls/ca.ts';
 import { ensureIdentity, type TlsIdentity } from '../../platform/tls/issue.ts';
@@ -25,21 +27,53 @@ export interface ServiceStorage {
   close(): Promise<void>;
 }
 
-export async function openServiceStorage(config: PlatformConfig, service: ServiceName, migrations: readonly Migration[]): Promise<ServiceStorage> {
+/** Where a service's signed audit checkpoints live: apart from its database, `<dataDir>/audit/<service>.checkpoints`. */
+export function auditCheckpointPath(config: PlatformConfig, service: ServiceName): string {
+  return join(config.dataDir, 'audit', `${service}.checkpoints`);
+}
+
+export const AUDIT_CHECKPOINT_INTERVAL_MS = 60_000;
+
+export interface StorageOptions {
+  /** A running service: sign a checkpoint of the audit head at start, every `intervalMs` and at close (issue 8 §4). */
+  readonly auditCheckpoints?: { readonly intervalMs?: number };
+}
+
+export async function openServiceStorage(
+  config: PlatformConfig,
+  service: ServiceName,
+  migrations: readonly Migration[],
+  options: StorageOptions = {},
+): Promise<ServiceStorage> {
   const db = await openDatabase(databaseConfig(config, service));
   try {
     await migrate(db, migrations, { component: service });
     await migrate(db, idempotencyMigrations, { component: 'idempotency' });
     await migrate(db, AUDIT_MIGRATIONS, { component: 'audit' });
     const keystore = await FileKeyStore.open(config.kekFile);
+    const auditLog = new AuditLog(db);
+    let checkpointer: AuditCheckpointer | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (options.auditCheckpoints !== undefined) {
+      const c = new AuditCheckpointer({ log: auditLog, keystore, path: auditCheckpointPath(config, service), name: service });
+      checkpointer = c;
+      await c.checkpoint();
+      timer = setInterval(() => void c.checkpoint().catch(() => {}), options.auditCheckpoints.intervalMs ?? AUDIT_CHECKPOINT_INTERVAL_MS);
+      timer.unref();
+    }
     return {
       db,
       keystore,
-      auditLog: new AuditLog(db),
+      auditLog,
       idempotency: new IdempotencyStore(db),
       async close() {
-        keystore.close();
-        await db.close();
+        if (timer !== undefined) clearInterval(timer);
+        try {
+          await checkpointer?.checkpoint();
+        } finally {
+          keystore.close();
+          await db.close();
+        }
       },
     };
   } catch (e) {

@@ -36,6 +36,14 @@ export interface FlowDeps {
   readonly audit: Auditor;
   readonly flows: FlowStore;
   readonly cardAccess: CardAccess;
+  /**
+   * The issuer's grants at the OTA (issue 8 §4): which provider may address which AID on which card over the air.
+   * Absent: nothing is granted (a provider reaches only the listed probes).
+   */
+  readonly cardGrants?: {
+    grant(cardId: string, aid: string, providerId: string): Promise<void>;
+    revoke(cardId: string, aid: string): Promise<void>;
+  };
   readonly random?: RandomSource;
   /** Who the service is, for audit records. */
   readonly actor: string;

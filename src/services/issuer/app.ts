@@ -17,7 +17,7 @@ import { getSsd } from './manage.ts';
 
 export const ISSUER_VERSION = '0.3.0';
 
-export interface IssuerAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks'> {
+export interface IssuerAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks' | 'requestTimeoutMs'> {
   readonly deps: FlowDeps;
   readonly idempotency: IdempotencyStore;
   /** Shared with the key schedule and resumed flows (one run per SSD at a time). */
@@ -35,6 +35,7 @@ export async function buildIssuerApp(options: IssuerAppOptions): Promise<Fastify
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.identify !== undefined ? { identify: options.identify } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   const locks = options.locks ?? new KeyedLock();
   await operatorRoutes(app, options.deps);

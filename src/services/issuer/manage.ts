@@ -157,6 +157,8 @@ export async function deleteSsd(deps: FlowDeps, req: { cardId: string; aid: stri
     if (present) await deleteObject(session, aid);
     return present;
   });
+  // The provider may no longer address this AID on the card (issue 8 §4).
+  if (route.kind === 'ota') await deps.cardGrants?.revoke(req.cardId, req.aid);
   await deps.db.transaction(async (tx) => {
     await tx.execute('DELETE FROM asymmetric_sds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);
     await tx.execute('DELETE FROM ssds WHERE card_id = $1 AND aid = $2', [req.cardId, req.aid]);

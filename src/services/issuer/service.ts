@@ -18,6 +18,8 @@ import { otaCardAccess } from '../ota/client.ts';
 import { KeyedLock } from '../common/keyed-lock.ts';
 import { keyStoreSealer } from '../common/sealer.ts';
 import { runRotation, type RotationData } from '../common/rotation.ts';
+import { PlatformClient } from '../../platform/http/client.ts';
+import { otaGrantsClient } from '../ota/client.ts';
 import { buildIssuerApp } from './app.ts';
 import { CREATE_SSD, runCreateSsd, type CreateSsdData } from './flows/create-ssd.ts';
 import { issuerKeySlot } from './key-slot.ts';
@@ -28,6 +30,8 @@ import { startKeySchedule, type KeySchedule } from './schedule.ts';
 export interface IssuerServiceOptions {
   /** How cards are reached; default the OTA admin API of `config.services['ota-admin']`. */
   readonly cardAccess?: CardAccess;
+  /** The issuer's grants at the OTA (default: the OTA admin API of `config`, with the issuer's certificate). */
+  readonly cardGrants?: FlowDeps['cardGrants'];
   /** Access for `{ kind: 'terminal' }` routes next to the default OTA access (ignored when `cardAccess` is given). */
   readonly terminalAccess?: CardAccess;
   readonly logger?: ServiceOptions['logger'];
@@ -51,7 +55,7 @@ export interface IssuerService {
 }
 
 export async function startIssuer(config: PlatformConfig, options: IssuerServiceOptions = {}): Promise<IssuerService> {
-  const storage = await openServiceStorage(config, 'issuer', ISSUER_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'issuer', ISSUER_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   let agent: Agent | undefined;
   try {
@@ -68,6 +72,7 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
       audit: auditLogAuditor(storage.auditLog),
       flows: new FlowStore(storage.db),
       cardAccess,
+      ...grantsOf(options, config, agent),
       actor: 'issuer',
       ...(options.random !== undefined ? { random: options.random } : {}),
     };
@@ -77,6 +82,7 @@ export async function startIssuer(config: PlatformConfig, options: IssuerService
       idempotency: storage.idempotency,
       locks,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
       ...(options.keyLifetimeMs !== undefined ? { keyLifetimeMs: options.keyLifetimeMs } : {}),
@@ -129,4 +135,11 @@ export async function resumeIssuerFlows(deps: FlowDeps, locks: KeyedLock, keyLif
     const slot = issuerKeySlot(deps.db, deps.sealer, flow.data.cardId, flow.data.aid, keyLifetimeMs);
     await locks.run(`${flow.data.cardId}/${flow.data.aid}`, () => runRotation(deps, slot, flow)).catch(() => undefined);
   }
+}
+
+/** The grants port: given, or the OTA admin API of `config` when the issuer reaches cards through it (the default access). */
+function grantsOf(options: IssuerServiceOptions, config: PlatformConfig, agent: Agent): Pick<FlowDeps, 'cardGrants'> {
+  if (options.cardGrants !== undefined) return { cardGrants: options.cardGrants };
+  if (options.cardAccess !== undefined) return {};
+  return { cardGrants: otaGrantsClient(new PlatformClient({ baseUrl: serviceUrl(config, 'ota-admin', 'https'), agent })) };
 }

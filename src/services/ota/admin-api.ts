@@ -15,8 +15,14 @@
  *   POST   /devices/{id}/conversations/{cid}/scripts     the body and answer of /scripts, inside the conversation;
  *        409 CONVERSATION_NOT_HELD when it is closed or expired (the script did not reach the card)
  *   DELETE /devices/{id}/conversations/{cid}             → 204; the card goes to the next in line
+ *        Scoped (script-scope.ts): the issuer's scripts pass; a provider reaches only the applications the issuer
+ *        granted it on that card, plus the listed probes; anything else → 403 SCRIPT_NOT_PERMITTED, audited,
+ *        nothing sent. Scripts to one card are checked and sent one at a time (the tracked selection holds).
+ *   PUT  /v1/devices/{id}/grants/{aid}   (issuers) `{ providerId }` → 200: the provider may address that AID
+ *   DELETE /v1/devices/{id}/grants/{aid} (issuers) → 204 (404 when there was no grant)
  *   POST /v1/devices             (operators, default `operator`; Idempotency-Key) register a phone:
- *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered)
+ *        `{ deviceId, pskIdentity, psk: hex, agentId? }` → 201 (the PSK is sealed, never answered); a weak PSK
+ *        (psk-strength.ts) → 400 WEAK_PSK
  *   GET  /v1/devices/{id}        (operators) the registration, without the PSK
  */
 import type { FastifyInstance } from 'fastify';
@@ -26,13 +32,17 @@ import { decodeCommand } from '../../apdu/command.ts';
 import { ProblemError, conflict, notFound } from '../../platform/errors.ts';
 import { requirePeer } from '../../platform/http/peer.ts';
 import { createService, type ServiceOptions } from '../../platform/http/service.ts';
+import { KeyedLock } from '../common/keyed-lock.ts';
 import { OtaError } from './errors.ts';
+import { MemoryCardGrants, type CardGrants } from './grants.ts';
+import { SelectionTracker, checkProviderScript } from './script-scope.ts';
+import { weakPskReason } from './psk-strength.ts';
 import { MAX_SCRIPT_COMMANDS, type ScriptOptions } from './ota-server.ts';
 import { DEVICE_ID, DeviceStoreError, type DeviceRegistration, type DeviceView } from './device-store.ts';
 
 export const OTA_VERSION = '0.3.0';
 
-export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency'> {
+export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'idempotency' | 'requestTimeoutMs'> {
   readonly ota: {
     transmitScript(deviceId: string, apdus: readonly Uint8Array[], options?: ScriptOptions): Promise<Uint8Array[]>;
     /** Per-card conversations (absent: no /conversations routes). */
@@ -46,6 +56,12 @@ export interface OtaAdminApiOptions extends Pick<ServiceOptions, 'logger' | 'tls
   };
   /** Certificate CNs admitted to POST /devices/{id}/scripts (default ['issuer', 'provider']). */
   readonly scriptCallers?: readonly string[];
+  /** Script callers that own the cards (their scripts are not scoped; they manage grants). Default ['issuer']. */
+  readonly issuers?: readonly string[];
+  /** Which provider may address which AIDs on which card (default: in memory, empty). */
+  readonly grants?: CardGrants;
+  /** Record a refused script (audit); called before the 403 leaves. */
+  readonly auditRefusal?: (r: { actor: string; deviceId: string; index: number; reason: string }) => Promise<void>;
   /** Certificate CNs admitted to the device registry (default ['operator']). */
   readonly operators?: readonly string[];
   /** Longest time limit a caller may ask for (default 120 000 ms). */
@@ -179,23 +195,74 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.identify !== undefined ? { identify: options.identify } : {}),
     ...(options.idempotency !== undefined ? { idempotency: options.idempotency } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   const maxTimeout = options.maxTimeoutMs ?? 120_000;
   const scripts = requirePeer(...(options.scriptCallers ?? ['issuer', 'provider']));
+  const issuers = new Set(options.issuers ?? ['issuer']);
+  const issuerOnly = requirePeer(...issuers);
+  const grants = options.grants ?? new MemoryCardGrants();
+  const tracker = new SelectionTracker();
+  const perCard = new KeyedLock();
 
   const jsonOnly = async (req: { headers: Record<string, string | string[] | undefined> }) => {
     const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (ct !== 'application/json') throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Content-Type application/json required' });
   };
-  const runScript = async (deviceId: string, body: unknown, conversationId?: string): Promise<ScriptResponseBody> => {
+  /**
+   * Check (scope) and send one script. The check and the sending happen while the caller holds the card — a
+   * conversation of its own for a plain script — and under the per-card lock, so the tracked selection that the
+   * check relies on is the card's when the script runs (a plain script never waits for the card holding the lock).
+   */
+  const runScript = async (deviceId: string, body: unknown, caller: string, log: { warn(o: object, m: string): void }, conversationId?: string): Promise<ScriptResponseBody> => {
     if (!DEVICE_ID.test(deviceId)) throw new ProblemError({ status: 404, code: 'UNKNOWN_DEVICE', detail: 'no such device' });
     const { apdus, options: scriptOptions } = parseScriptRequest(body, maxTimeout);
+    const checkAndSend = (cid: string | undefined) =>
+      perCard.run(deviceId, async () => {
+        let probes: readonly number[] = [];
+        if (!issuers.has(caller)) {
+          const decision = checkProviderScript(apdus, await grants.aidsOf(deviceId, caller), tracker.get(deviceId), scriptOptions.targetAid);
+          if (decision.refusal !== undefined) {
+            const { index, reason } = decision.refusal;
+            await options.auditRefusal?.({ actor: caller, deviceId, index, reason });
+            log.warn({ deviceId, caller, index, reason }, 'script refused');
+            throw new ProblemError({ status: 403, code: 'SCRIPT_NOT_PERMITTED', detail: index < 0 ? reason : `apdus[${index}]: ${reason}`, extra: { index } });
+          }
+          probes = decision.probes;
+        }
+        let answered: Uint8Array[];
+        try {
+          answered = await options.ota.transmitScript(deviceId, apdus, { ...scriptOptions, ...(cid !== undefined ? { conversationId: cid } : {}) });
+        } catch (e) {
+          tracker.lost(deviceId);
+          if (e instanceof OtaError) throw otaProblem(e);
+          throw e;
+        }
+        tracker.answered(deviceId, apdus, answered, scriptOptions.targetAid !== undefined);
+        // An existence probe (SELECT of an application that is not the caller's) is answered with its status word only.
+        return answered.map((r, n) => (probes.includes(n) ? r.subarray(Math.max(0, r.length - 2)) : r));
+      });
     let responses: Uint8Array[];
-    try {
-      responses = await options.ota.transmitScript(deviceId, apdus, { ...scriptOptions, ...(conversationId !== undefined ? { conversationId } : {}) });
-    } catch (e) {
-      if (e instanceof OtaError) throw otaProblem(e);
-      throw e;
+    const { openConversation, closeConversation } = options.ota;
+    if (conversationId !== undefined || openConversation === undefined || closeConversation === undefined) {
+      responses = await checkAndSend(conversationId);
+    } else {
+      let held: string;
+      try {
+        held = (await openConversation.call(options.ota, deviceId)).conversationId;
+      } catch (e) {
+        if (e instanceof OtaError) throw otaProblem(e);
+        throw e;
+      }
+      try {
+        responses = await checkAndSend(held);
+      } finally {
+        try {
+          closeConversation.call(options.ota, deviceId, held);
+        } catch {
+          // already expired: the card went to the next in line
+        }
+      }
     }
     return { responses: responses.map((r) => toHex(r).toUpperCase()) };
   };
@@ -203,11 +270,11 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
   app.post<{ Params: { id: string } }>(
     '/devices/:id/scripts',
     {
-      preHandler: scripts,
+      onRequest: scripts,
       preValidation: jsonOnly,
       schema: { summary: 'Run a script of C-APDUs on a phone', tags: ['scripts'], params: deviceParams, body: scriptBody, response: { 200: scriptAnswer } },
     },
-    async (req) => runScript(req.params.id, req.body),
+    async (req) => runScript(req.params.id, req.body, req.peer?.commonName ?? '', req.log),
   );
 
   const { openConversation, closeConversation } = options.ota;
@@ -216,7 +283,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     app.post<{ Params: { id: string } }>(
       '/devices/:id/conversations',
       {
-        preHandler: scripts,
+        onRequest: scripts,
         preValidation: jsonOnly,
         schema: {
           summary: 'Wait for the card and hold it: a conversation (one secure channel session) that others queue behind',
@@ -239,15 +306,15 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     app.post<{ Params: { id: string; cid: string } }>(
       '/devices/:id/conversations/:cid/scripts',
       {
-        preHandler: scripts,
+        onRequest: scripts,
         preValidation: jsonOnly,
         schema: { summary: 'Run a script inside a conversation', tags: ['scripts'], params: conversationParams, body: scriptBody, response: { 200: scriptAnswer } },
       },
-      async (req) => runScript(req.params.id, req.body, req.params.cid),
+      async (req) => runScript(req.params.id, req.body, req.peer?.commonName ?? '', req.log, req.params.cid),
     );
     app.delete<{ Params: { id: string; cid: string } }>(
       '/devices/:id/conversations/:cid',
-      { preHandler: scripts, schema: { summary: 'End a conversation: the card goes to the next in line', tags: ['scripts'], params: conversationParams, response: { 204: { description: 'The card goes to the next in line', type: 'null' } } } },
+      { onRequest: scripts, schema: { summary: 'End a conversation: the card goes to the next in line', tags: ['scripts'], params: conversationParams, response: { 204: { description: 'The card goes to the next in line', type: 'null' } } } },
       async (req, reply) => {
         try {
           closeConversation.call(ota, req.params.id, req.params.cid);
@@ -260,13 +327,53 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     );
   }
 
+  const grantParams = {
+    type: 'object',
+    required: ['id', 'aid'],
+    properties: { id: { type: 'string', pattern: DEVICE_ID.source }, aid: { type: 'string', pattern: '^([0-9A-Fa-f]{2}){5,16}$' } },
+    additionalProperties: false,
+  } as const;
+  const grantBody = {
+    type: 'object',
+    required: ['providerId'],
+    properties: { providerId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
+    additionalProperties: false,
+  } as const;
+  const grantView = {
+    type: 'object',
+    required: ['deviceId', 'aid', 'providerId'],
+    properties: { deviceId: { type: 'string' }, aid: { type: 'string' }, providerId: { type: 'string' } },
+    additionalProperties: false,
+  } as const;
+  app.put<{ Params: { id: string; aid: string }; Body: { providerId: string } }>(
+    '/v1/devices/:id/grants/:aid',
+    {
+      onRequest: issuerOnly,
+      schema: { summary: 'The issuer lets a provider address an application (its SSD) on a card', tags: ['grants'], params: grantParams, body: grantBody, response: { 200: grantView } },
+    },
+    async (req) => {
+      const g = { deviceId: req.params.id, aid: req.params.aid.toUpperCase(), providerId: req.body.providerId };
+      if (issuers.has(g.providerId)) throw new ProblemError({ status: 400, code: 'VALIDATION', detail: 'the issuer needs no grant' });
+      await grants.grant(g, req.peer?.commonName ?? 'unknown');
+      return g;
+    },
+  );
+  app.delete<{ Params: { id: string; aid: string } }>(
+    '/v1/devices/:id/grants/:aid',
+    { onRequest: issuerOnly, schema: { summary: 'Withdraw a grant (the SSD was deleted)', tags: ['grants'], params: grantParams, response: { 204: { type: 'null' } } } },
+    async (req, reply) => {
+      if (!(await grants.revoke(req.params.id, req.params.aid, req.peer?.commonName ?? 'unknown'))) throw notFound(`no grant of ${req.params.aid} on ${req.params.id}`, 'UNKNOWN_GRANT');
+      return reply.code(204).send();
+    },
+  );
+
   const devices = options.devices;
   if (devices !== undefined) {
     const operator = requirePeer(...(options.operators ?? ['operator']));
     app.post<{ Body: { deviceId: string; pskIdentity: string; psk: string; agentId?: string } }>(
       '/v1/devices',
       {
-        preHandler: operator,
+        onRequest: operator,
         config: { idempotent: options.idempotency !== undefined },
         schema: { summary: 'Register a phone and its admin agent PSK', tags: ['devices'], body: deviceBody, response: { 201: deviceView } },
       },
@@ -274,12 +381,15 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
         const b = req.body;
         const psk = fromHex(b.psk);
         try {
+          const weak = weakPskReason(psk);
+          if (weak !== undefined) throw new ProblemError({ status: 400, code: 'WEAK_PSK', detail: `${weak}; register a random key` });
           const view = await devices.register(
             { deviceId: b.deviceId, pskIdentity: b.pskIdentity, psk, ...(b.agentId !== undefined ? { agentId: b.agentId } : {}) },
             req.peer?.commonName ?? 'unknown',
           );
           return reply.code(201).send(view);
         } catch (e) {
+          if (e instanceof DeviceStoreError && e.code === 'WEAK_PSK') throw new ProblemError({ status: 400, code: 'WEAK_PSK', detail: e.message });
           if (e instanceof DeviceStoreError) throw conflict(e.message, 'ALREADY_EXISTS');
           throw e;
         } finally {
@@ -289,7 +399,7 @@ export async function buildOtaAdminApi(options: OtaAdminApiOptions): Promise<Fas
     );
     app.get<{ Params: { id: string } }>(
       '/v1/devices/:id',
-      { preHandler: operator, schema: { summary: 'A registered phone (no PSK)', tags: ['devices'], params: deviceParams, response: { 200: deviceView } } },
+      { onRequest: operator, schema: { summary: 'A registered phone (no PSK)', tags: ['devices'], params: deviceParams, response: { 200: deviceView } } },
       async (req) => {
         const v = DEVICE_ID.test(req.params.id) ? await devices.get(req.params.id) : undefined;
         if (!v) throw notFound(`no device ${req.params.id.slice(0, 128)}`, 'UNKNOWN_DEVICE');

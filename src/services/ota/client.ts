@@ -3,6 +3,7 @@
  * `RemoteOtaChannel`: a `CardChannel` onto a phone through the OTA server's admin API (admin-api.ts), for
  * services in other processes. Problem codes come back as `OtaError`s with the same codes as in-process.
  * `otaCardAccess`: the issuer's and the provider's way to reach cards over the air.
+ * `otaGrantsClient`: the issuer's grants (which provider may address which AID on which card, issue 8 §4).
  *
  * With `conversation: true` the channel holds the card for its whole use (issue 8 §2): the first script opens a
  * conversation (`POST /devices/{id}/conversations`, waiting its turn), every script goes to it, and `close()`
@@ -12,6 +13,7 @@
 import type { Agent } from 'node:https';
 import type { CardChannel } from '../../apdu/channel.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
+import { PlatformClient, RemoteProblemError } from '../../platform/http/client.ts';
 import { agentFetch, CardAccessError } from '../common/card-access.ts';
 import type { CardAccess, CardRoute } from '../common/deps.ts';
 import { OtaError, type OtaErrorCode } from './errors.ts';
@@ -160,5 +162,30 @@ export function otaCardAccess(otaAdminUrl: string, agent?: Agent, options: OtaCa
       ...(f !== undefined ? { fetch: f } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     });
+  };
+}
+
+export interface OtaGrantsClient {
+  /** Let `providerId` address `aid` on card `cardId` (idempotent). */
+  grant(cardId: string, aid: string, providerId: string): Promise<void>;
+  /** Withdraw the grant of `aid` on `cardId` (none is fine). */
+  revoke(cardId: string, aid: string): Promise<void>;
+}
+
+const path = (cardId: string, aid: string) => `/v1/devices/${encodeURIComponent(cardId)}/grants/${encodeURIComponent(aid.toUpperCase())}`;
+
+export function otaGrantsClient(client: Pick<PlatformClient, 'call'>): OtaGrantsClient {
+  return {
+    async grant(cardId, aid, providerId) {
+      await client.call('PUT', path(cardId, aid), { body: { providerId } });
+    },
+    async revoke(cardId, aid) {
+      try {
+        await client.call('DELETE', path(cardId, aid));
+      } catch (e) {
+        if (e instanceof RemoteProblemError && e.status === 404) return;
+        throw e;
+      }
+    },
   };
 }

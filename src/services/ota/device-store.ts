@@ -8,9 +8,10 @@ import { OpentsmError } from '../../core/errors.ts';
 import type { Database } from '../../platform/storage/database.ts';
 import { StorageError } from '../../platform/storage/errors.ts';
 import type { Auditor, Sealer } from '../common/deps.ts';
+import { weakPskReason } from './psk-strength.ts';
 import { MemoryPskStore, type PskRecord, type PskStore } from './psk-store.ts';
 
-export type DeviceStoreErrorCode = 'ALREADY_EXISTS';
+export type DeviceStoreErrorCode = 'ALREADY_EXISTS' | 'WEAK_PSK';
 
 export class DeviceStoreError extends OpentsmError {
   declare readonly code: DeviceStoreErrorCode;
@@ -71,6 +72,8 @@ export class SealedPskStore implements PskStore {
     if (!DEVICE_ID.test(reg.deviceId)) throw new RangeError('deviceId must be 1 to 128 of A-Z a-z 0-9 . _ : -');
     if (!PSK_IDENTITY.test(reg.pskIdentity)) throw new RangeError('pskIdentity must be 1 to 128 visible ASCII characters');
     if (!(reg.psk instanceof Uint8Array) || reg.psk.length < 16 || reg.psk.length > 64) throw new RangeError('psk must be 16 to 64 bytes');
+    const weak = weakPskReason(reg.psk);
+    if (weak !== undefined) throw new DeviceStoreError('WEAK_PSK', weak);
     if (this.#memory.hasDevice(reg.deviceId)) throw new DeviceStoreError('ALREADY_EXISTS', `device ${reg.deviceId} is already registered`);
     if (this.#memory.byIdentity(reg.pskIdentity)) throw new DeviceStoreError('ALREADY_EXISTS', `PSK identity ${reg.pskIdentity} is already registered`);
     const sealed = await this.#sealer.wrap(reg.psk, pskContext(reg.deviceId));

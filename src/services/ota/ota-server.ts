@@ -31,6 +31,8 @@ export interface OtaServerOptions extends Omit<RamEndpointOptions, 'trigger'> {
   readonly timeoutMs?: number;
   readonly maxBodyBytes?: number;
   readonly keepAliveMs?: number;
+  /** Longest time an agent may take to send a whole request (default 30 s; then 408 and the connection closes). */
+  readonly requestTimeoutMs?: number;
   /** Fault injection for tests only. */
   readonly faults?: RamFaults;
   /** Per-card conversations: longest wait for a held card, idle time limit of a holder, queue length, timers. */
@@ -79,6 +81,7 @@ export class OtaServer {
       ...(options.ciphers !== undefined ? { ciphers: options.ciphers } : {}),
       ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
       ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.faults !== undefined ? { faults: options.faults } : {}),
       ...(isPollable(options.push) ? { poll: options.push } : {}),
     });

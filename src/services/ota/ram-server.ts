@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { encodeTrigger } from '../../transport/ram-http/trigger.ts';
+import { RAM_MAX_BODY_BYTES } from '../../transport/ram-http/headers.ts';
+import { requestTimeoutOptions } from '../../platform/http/service.ts';
 import type { PskStore } from './psk-store.ts';
 import type { RamEndpoint, RamReply } from '../../transport/ram-http/server-session.ts';
 import type { PollablePushGateway } from './push-long-poll.ts';
@@ -33,6 +35,8 @@ export interface RamServerOptions {
   readonly maxBodyBytes?: number;
   readonly poll?: PollablePushGateway;
   readonly faults?: RamFaults;
+  /** Longest time an agent may take to send a whole request (default 30 s; then 408 and the connection closes). */
+  readonly requestTimeoutMs?: number;
   /** Keep-alive time of an idle agent connection (default 5000 ms). */
   readonly keepAliveMs?: number;
 }
@@ -45,7 +49,7 @@ export class RamServer {
 
   constructor(options: RamServerOptions) {
     this.#o = options;
-    this.#maxBody = options.maxBodyBytes ?? 70_000;
+    this.#maxBody = options.maxBodyBytes ?? RAM_MAX_BODY_BYTES;
     this.server = https.createServer(
       {
         pskCallback: (socket: TLSSocket, identity: string) => {
@@ -54,6 +58,7 @@ export class RamServer {
           this.#identities.set(socket, identity);
           return Buffer.from(rec.key);
         },
+        ...requestTimeoutOptions(options.requestTimeoutMs),
         pskIdentityHint: options.identityHint ?? 'opentsm-ota',
         ciphers: options.ciphers ?? PSK_CIPHERS,
         minVersion: 'TLSv1.2',

@@ -24,4 +24,16 @@ export const OTA_MIGRATIONS: readonly Migration[] = [
       );`,
     },
   },
+  {
+    // issue 8 §4: which provider may address which application (AID) on which card; granted by the issuer.
+    id: '0002_ota_card_grants',
+    sql: `CREATE TABLE card_grants (
+        device_id TEXT NOT NULL,
+        aid TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        granted_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, aid)
+      );
+      CREATE INDEX card_grants_provider ON card_grants (device_id, provider_id);`,
+  },
 ];

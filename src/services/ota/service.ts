@@ -13,6 +13,7 @@ import { auditLogAuditor } from '../common/auditor.ts';
 import { openServiceStorage, serviceIdentity } from '../common/bootstrap.ts';
 import { keyStoreSealer } from '../common/sealer.ts';
 import { buildOtaAdminApi } from './admin-api.ts';
+import { SqlCardGrants } from './grants.ts';
 import { SealedPskStore } from './device-store.ts';
 import { OtaServer, type OtaServerOptions } from './ota-server.ts';
 import { InProcessPushGateway, type PushGateway } from './push.ts';
@@ -44,14 +45,14 @@ export interface OtaService {
 }
 
 export async function startOta(config: PlatformConfig, options: OtaServiceOptions = {}): Promise<OtaService> {
-  const storage = await openServiceStorage(config, 'ota', OTA_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'ota', OTA_MIGRATIONS, { auditCheckpoints: {} });
   let ota: OtaServer | undefined;
   let app: FastifyInstance | undefined;
   try {
     const audit = auditLogAuditor(storage.auditLog);
     const devices = await SealedPskStore.open(storage.db, keyStoreSealer(storage.keystore, 'ota'), audit);
     const push = options.push ?? new InProcessPushGateway();
-    ota = new OtaServer({ lingerMs: 2000, ...options.server, pskStore: devices, push });
+    ota = new OtaServer({ lingerMs: 2000, requestTimeoutMs: config.requestTimeoutMs, ...options.server, pskStore: devices, push });
     const ram = config.services.ota;
     const { url: ramUrl } = await ota.listen(ram.port, ram.host);
     const listen = config.services['ota-admin'];
@@ -61,6 +62,10 @@ export async function startOta(config: PlatformConfig, options: OtaServiceOption
       devices,
       idempotency: storage.idempotency,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
+      grants: new SqlCardGrants(storage.db, audit),
+      auditRefusal: (r) =>
+        storage.db.transaction((tx) => audit(tx, { actor: r.actor, action: 'ota.script-refused', subject: `device/${r.deviceId}`, details: { index: r.index, reason: r.reason } })),
       logger: options.logger ?? { level: config.logLevel },
       ...(options.scriptCallers !== undefined ? { scriptCallers: options.scriptCallers } : {}),
       ...(options.operators !== undefined ? { operators: options.operators } : {}),

@@ -21,7 +21,7 @@ import type { AsymmetricPorts } from './asymmetric/flow.ts';
 
 export const PROVIDER_VERSION = '0.3.0';
 
-export interface ProviderAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks'> {
+export interface ProviderAppOptions extends Pick<ServiceOptions, 'logger' | 'tls' | 'identify' | 'healthChecks' | 'requestTimeoutMs'> {
   readonly deps: FlowDeps;
   readonly idempotency: IdempotencyStore;
   readonly issuer: ScopedIssuerClient;
@@ -52,6 +52,7 @@ export async function buildProviderApp(options: ProviderAppOptions): Promise<Pro
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
     ...(options.identify !== undefined ? { identify: options.identify } : {}),
+    ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   const locks = options.locks ?? new KeyedLock();
   const campaigns =

@@ -79,7 +79,7 @@ export interface ProviderService {
 }
 
 export async function startProvider(config: PlatformConfig, options: ProviderServiceOptions = {}): Promise<ProviderService> {
-  const storage = await openServiceStorage(config, 'provider', PROVIDER_MIGRATIONS);
+  const storage = await openServiceStorage(config, 'provider', PROVIDER_MIGRATIONS, { auditCheckpoints: {} });
   let app: FastifyInstance | undefined;
   try {
     const providerId = options.providerId ?? 'provider';
@@ -121,6 +121,7 @@ export async function startProvider(config: PlatformConfig, options: ProviderSer
       issuer,
       locks,
       tls: mutualTlsOptions(identity).server,
+      requestTimeoutMs: config.requestTimeoutMs,
       ...(options.logger !== undefined ? { logger: options.logger } : { logger: { level: config.logLevel } }),
       ...(options.identify !== undefined ? { identify: options.identify } : {}),
       ...(options.clients !== undefined ? { clients: options.clients } : {}),

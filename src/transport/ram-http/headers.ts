@@ -24,6 +24,12 @@ export const MEDIA_TYPE_RESPONSE = 'application/vnd.globalplatform.card-content-
 export const CONTENT_TYPE_SCRIPT = `${MEDIA_TYPE_SCRIPT};version=1.0`;
 export const CONTENT_TYPE_RESPONSE = `${MEDIA_TYPE_RESPONSE};version=1.0`;
 
+/**
+ * Largest RAM over HTTP request body (a card's response script) a server accepts, in bytes: the one limit the
+ * OTA's RAM server and the relay's terminal route enforce and quote in their 413 problem.
+ */
+export const RAM_MAX_BODY_BYTES = 70_000;
+
 export const SCRIPT_STATUSES = ['ok', 'unknown-application', 'not-a-security-domain', 'security-error'] as const;
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];
 

@@ -234,26 +234,26 @@ export class RamEndpoint {
     }
     const timeoutMs = options.timeoutMs;
     return new Promise<Uint8Array[]>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancelTimer: (() => void) | undefined;
       const job: ScriptJob = {
         apdus: apdus.map((a) => a.slice()),
         ...(options.targetAid !== undefined ? { targetAid: options.targetAid.slice() } : {}),
         settled: false,
         resolve: (r) => {
-          clearTimeout(timer);
+          cancelTimer?.();
           resolve(r);
         },
         reject: (e) => {
-          clearTimeout(timer);
+          cancelTimer?.();
           reject(e);
         },
       };
-      timer = setTimeout(() => {
+      cancelTimer = this.#schedule(timeoutMs, () => {
         if (job.settled) return;
         job.settled = true;
         this.dequeue(deviceId, job);
         reject(new OtaError('TIMEOUT', `device ${deviceId} did not answer within ${timeoutMs} ms`, { deviceId }));
-      }, timeoutMs);
+      });
       this.enqueue(deviceId, job);
     });
   }

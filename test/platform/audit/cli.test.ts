@@ -66,3 +66,57 @@ test('audit verify: usage errors, and a missing SQLite file is not created', asy
   await assert.rejects(run('frobnicate'), UsageError);
   assert.equal((await run('--help')).code, 0);
 });
+
+forEachDatabase('issue 8 §4: the tail cut off AND the head row rewritten — the chain alone verifies, the signed checkpoints do not', async (d) => {
+  const { mkdtemp, rm, readFile, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { FileKeyStore } = await import('../../../src/platform/keystore/file-kek.ts');
+  const { AuditCheckpointer, verifyCheckpoints } = await import('../../../src/platform/audit/checkpoint.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'opentsm-checkpoints-'));
+  const kek = join(dir, 'kek.key');
+  const file = join(dir, 'audit', 'issuer.checkpoints');
+  const keystore = await FileKeyStore.open(kek);
+  try {
+    await migrate(d.db, AUDIT_MIGRATIONS);
+    const log = new AuditLog(d.db, { now: () => new Date('2025-05-05T00:00:00.000Z') });
+    const checkpointer = new AuditCheckpointer({ log, keystore, path: file, name: 'issuer', now: () => new Date('2025-05-05T00:01:00.000Z') });
+    for (let i = 1; i <= 3; i++) await log.append({ actor: 'issuer', action: 'ssd.create', subject: `card:${i}`, details: { i } });
+    assert.equal((await checkpointer.checkpoint())?.seq, 3);
+    for (let i = 4; i <= 5; i++) await log.append({ actor: 'issuer', action: 'ssd.create', subject: `card:${i}`, details: { i } });
+    assert.equal((await checkpointer.checkpoint())?.seq, 5);
+    assert.equal(await checkpointer.checkpoint(), undefined, 'no new checkpoint while the head stands still');
+    const intact = await verifyCheckpoints(d.db, file, 'issuer', keystore);
+    assert.deepEqual([intact.ok, intact.count, intact.checkpoints, intact.signed], [true, 5, 2, true]);
+
+    // The attacker cuts records 4 and 5 and rewrites the head row to record 3: the chain alone is intact.
+    const [third] = await d.db.query<{ hash: Uint8Array }>('SELECT hash FROM audit_log WHERE seq = 3');
+    if (d.db.dialect === 'sqlite') await d.db.execute('DROP TRIGGER audit_log_no_delete');
+    else await d.db.execute('DROP TRIGGER audit_log_no_change ON audit_log');
+    await d.db.execute('DELETE FROM audit_log WHERE seq > 3');
+    await d.db.execute('UPDATE audit_head SET seq = 3, hash = $1 WHERE id = 1', [third!.hash]);
+    assert.equal((await log.verify()).ok, true, 'the truncation is invisible to the chain alone');
+
+    const cut = await verifyCheckpoints(d.db, file, 'issuer', keystore);
+    assert.equal(cut.ok, false);
+    assert.equal(cut.firstBadSeq, 4);
+    assert.equal(cut.reason, 'checkpoint 2 (seq 5, 2025-05-05T00:01:00.000Z): the log ends at 3 — records 4..5 were cut off the end');
+    if (d.kind === 'sqlite') await d.db.close();
+    const text = await run('verify', '--db', dbArg(d.config), '--checkpoints', file, '--kek', kek);
+    assert.equal(text.code, 1);
+    assert.equal(
+      text.stdout.split('\n')[0],
+      'audit log BROKEN at record 4: checkpoint 2 (seq 5, 2025-05-05T00:01:00.000Z): the log ends at 3 — records 4..5 were cut off the end',
+    );
+    // A forged checkpoint (the attacker edits the file to match the cut log) fails its signature.
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    const forged = { ...(JSON.parse(lines[2]!) as Record<string, unknown>), seq: 3, hash: toHex(third!.hash).toLowerCase() };
+    await writeFile(file, [lines[0], lines[1], JSON.stringify(forged)].join('\n') + '\n');
+    const db2 = d.kind === 'sqlite' ? await d.open() : d.db;
+    const bad = await verifyCheckpoints(db2, file, 'issuer', keystore);
+    assert.deepEqual([bad.ok, bad.reason], [false, 'checkpoint 2 (seq 3, 2025-05-05T00:01:00.000Z): its signature does not verify']);
+  } finally {
+    keystore.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

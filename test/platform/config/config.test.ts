@@ -11,6 +11,7 @@ test('defaults derive from dataDir', () => {
   assert.equal(c.kekFile, '/var/lib/opentsm/kek.key');
   assert.equal(c.tlsDir, '/var/lib/opentsm/tls');
   assert.equal(c.logLevel, 'info');
+  assert.equal(c.requestTimeoutMs, 30_000);
   assert.deepEqual(Object.keys(c.services), [...SERVICE_NAMES]);
   assert.deepEqual(c.services.issuer, { host: '127.0.0.1', port: 7101 });
   assert.deepEqual(c.services['ota-admin'], { host: '127.0.0.1', port: 7104 });
@@ -32,6 +33,7 @@ test('explicit values: postgres, ephemeral ports, level, paths', () => {
   assert.deepEqual(c.services.provider, { host: '127.0.0.1', port: 0 });
   assert.deepEqual(c.services.ota, { host: '0.0.0.0', port: 8443 });
   assert.equal(c.logLevel, 'debug');
+  assert.equal(loadConfig({ dataDir: '/d', requestTimeoutMs: 250 }).requestTimeoutMs, 250);
   assert.deepEqual(databaseConfig(c, 'ota-admin'), { driver: 'postgres', url: 'postgres://tsm@localhost/opentsm', schema: 'ota_admin', poolSize: 8 });
   assert.deepEqual(databaseConfig(loadConfig({ dataDir: 'd', database: { driver: 'sqlite', path: ':memory:' } }), 'issuer'), {
     driver: 'sqlite',
@@ -45,6 +47,7 @@ test('every bad field is listed, with its path', () => {
     loadConfig({
       database: { driver: 'postgres', url: 'mysql://x', poolSize: 0, extra: 1 },
       logLevel: 'loud',
+      requestTimeoutMs: '30s',
       kekFile: '',
       servces: {},
       services: { issuer: { port: 70000 }, nope: {}, provider: { host: 'a b' }, ota: { port: 7102 }, hub: 5 },
@@ -58,6 +61,7 @@ test('every bad field is listed, with its path', () => {
     { path: 'dataDir', message: 'is required' },
     { path: 'kekFile', message: 'must be a non-empty path' },
     { path: 'logLevel', message: 'must be one of fatal, error, warn, info, debug, trace, silent' },
+    { path: 'requestTimeoutMs', message: 'must be an integer 100..600000 (milliseconds)' },
     { path: 'database.extra', message: 'unknown field for driver postgres' },
     { path: 'database.url', message: 'must be a postgres:// or postgresql:// URL' },
     { path: 'database.poolSize', message: 'must be an integer 1..1000' },

@@ -102,3 +102,46 @@ test('request bodies are not logged above debug level', async () => {
   assert.equal(dest.records().filter((r) => r.msg === 'request body').length, 0);
   assert.ok(dest.records().some((r) => r.msg === 'incoming request'));
 });
+
+test('issue 8 §4: a raw body (text/plain, a bare JSON string, bytes) is never logged, at trace level either; only its type and length', async () => {
+  const dest = memoryDestination();
+  const app = await createService({ name: 'issuer', version: '1', logger: { level: 'trace', destination: dest } });
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_r, body, done) => done(null, body));
+  app.post(
+    '/isd-keys',
+    {
+      schema: {
+        body: { type: 'object', required: ['kcv'], properties: { kcv: { type: 'string' } } },
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      },
+    },
+    async () => ({ ok: true }),
+  );
+  await app.ready();
+  const text = await app.inject({ method: 'POST', url: '/isd-keys', headers: { 'content-type': 'text/plain' }, payload: `enc=${KEY}` });
+  const json = await app.inject({ method: 'POST', url: '/isd-keys', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(KEY) });
+  const bytes = await app.inject({
+    method: 'POST',
+    url: '/isd-keys',
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: Buffer.from(KEY, 'latin1'),
+  });
+  await app.close();
+  // each refused by validation, nothing changed, and the key's hex appears nowhere in the log stream
+  for (const res of [text, json, bytes]) {
+    assert.equal(res.statusCode, 400);
+    assert.equal((res.json() as { code: string }).code, 'VALIDATION');
+  }
+  const all = dest.lines.join('');
+  assert.doesNotMatch(all, new RegExp(KEY, 'i'));
+  assert.doesNotMatch(all, /4041424344/);
+  const bodyLogs = dest.records().filter((r) => r.msg === 'request body');
+  assert.deepEqual(
+    bodyLogs.map((r) => [r.body, r.bodyType, r.bodyLength]),
+    [
+      [undefined, 'string', 36],
+      [undefined, 'string', 32],
+      [undefined, 'bytes', 32],
+    ],
+  );
+});

@@ -81,6 +81,48 @@ test('validation errors: 400 VALIDATION with the failing field path', async () =
   await a.close();
 });
 
+test('issue 8 §4: no type coercion — a value of the wrong type is 400 VALIDATION, never converted', async () => {
+  const a = await createService({ name: 'test', version: '0.0.1', logger: false });
+  const seen: unknown[] = [];
+  a.post(
+    '/typed',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { providerId: { type: 'string' }, kvn: { type: 'integer' }, counter: { type: 'integer' }, flag: { type: 'boolean' }, list: { type: 'array', items: { type: 'string' } } },
+        },
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      },
+    },
+    async (request) => {
+      seen.push(request.body);
+      return { ok: true };
+    },
+  );
+  await a.ready();
+  const cases: [object, string][] = [
+    [{ providerId: 123 }, 'body /providerId must be string'],
+    [{ kvn: true }, 'body /kvn must be integer'],
+    [{ kvn: '48' }, 'body /kvn must be integer'],
+    [{ counter: null }, 'body /counter must be integer'],
+    [{ flag: 'true' }, 'body /flag must be boolean'],
+    [{ flag: 1 }, 'body /flag must be boolean'],
+    [{ list: 'one' }, 'body /list must be array'],
+  ];
+  for (const [payload, detail] of cases) {
+    const res = await a.inject({ method: 'POST', url: '/typed', payload });
+    const p = assertProblem(res, 400, 'VALIDATION', '/typed');
+    assert.equal(p.detail, detail, JSON.stringify(payload));
+  }
+  assert.deepEqual(seen, [], 'no handler ran');
+  const ok = await a.inject({ method: 'POST', url: '/typed', payload: { providerId: 'bank', kvn: 48, counter: 0, flag: true, list: ['a'] } });
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(seen, [{ providerId: 'bank', kvn: 48, counter: 0, flag: true, list: ['a'] }]);
+  await a.close();
+});
+
 test('malformed JSON, empty JSON body: 400 MALFORMED_JSON', async () => {
   const a = await app();
   const headers = { 'content-type': 'application/json' };
@@ -161,6 +203,11 @@ test('route contract: no response schemas, no success status, or no body schema 
   );
   assert.throws(() => a.get('/z', { schema: { response: { ok: { type: 'object' } } } }, async () => ({})), /declares response 'ok', which is not a status/);
   assert.throws(() => a.post('/w', { schema: { response: { 200: { type: 'object' } } } }, async () => ({})), /route POST \/w has no body schema/);
+  // authorisation belongs in onRequest, before the body is validated (issue 8 §4): a route preHandler is refused
+  assert.throws(
+    () => a.post('/p', { preHandler: async () => {}, schema: { body: { type: 'object' }, response: { 200: { type: 'object' } } } }, async () => ({})),
+    { code: 'ROUTE_SCHEMA', message: 'route POST /p has a preHandler: authorisation belongs in onRequest, before the body is validated' },
+  );
   await a.close();
 
   // inside a plugin, the same mistake makes ready() fail

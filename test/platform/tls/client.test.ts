@@ -19,7 +19,7 @@ test('idempotent POST over mTLS: replayed on retry, keyed by the peer certificat
   app.post(
     '/ssds',
     {
-      preHandler: requirePeer('provider'),
+      onRequest: requirePeer('provider'),
       config: { idempotent: true },
       schema: {
         body: { type: 'object', required: ['aid'], properties: { aid: { type: 'string', pattern: '^[0-9A-F]{10,32}$' } } },

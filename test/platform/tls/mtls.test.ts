@@ -113,7 +113,7 @@ test('mutual TLS on loopback: CA-signed clients are identified by CN; others are
   app.get(
     '/whoami',
     {
-      preHandler: requirePeer('provider'),
+      onRequest: requirePeer('provider'),
       schema: { response: { 200: { type: 'object', properties: { commonName: { type: 'string' } } } } },
     },
     async (request) => {
@@ -156,7 +156,7 @@ test('mutual TLS on loopback: CA-signed clients are identified by CN; others are
 
 test('without mutual TLS there is no peer: requirePeer answers 401', async () => {
   const app = await createService({ name: 'issuer', version: '1', logger: false });
-  app.get('/whoami', { preHandler: requirePeer('provider'), schema: { response: { 200: { type: 'object' } } } }, async () => ({}));
+  app.get('/whoami', { onRequest: requirePeer('provider'), schema: { response: { 200: { type: 'object' } } } }, async () => ({}));
   const res = await app.inject({ method: 'GET', url: '/whoami' });
   assert.equal(res.statusCode, 401);
   assert.equal(res.json().code, 'UNAUTHENTICATED');

@@ -152,7 +152,7 @@ forEachDatabase('SCP10 CA: issue, verifyCertificate against the trust point, rev
     const issued = await issueSdCertificate(h.deps, ca.caId, { cardId: CARD_ID, sdAid: SD_AID, publicKey: rsaPublicNumbers(sd.publicKey) });
     assert.equal(issued.subjectId, sha256Hex(defaultSubjectId(CARD_ID, SD_AID)).slice(0, 16));
     // Another CA's certificate does not verify.
-    const other = await createCa(h.deps, 'bank', 'scp10', 'RSA-1024');
+    const other = await createCa(h.deps, 'other-bank', 'scp10', 'RSA-1024');
     await rejectsWith(new TrustChecker(localTrustSource(db)).check(other.caId, issued.certificate), 'UNTRUSTED');
 
     // Bad requests write nothing.
@@ -164,7 +164,7 @@ forEachDatabase('SCP10 CA: issue, verifyCertificate against the trust point, rev
     await rejectsWith(issueSdCertificate(h.deps, ca.caId, { cardId: CARD_ID, sdAid: SD_AID, publicKey: { modulus: new Uint8Array(128).fill(0xff), exponent: Uint8Array.of(2) } }), 'BAD_PUBLIC_KEY');
     await rejectsWith(issueSdCertificate(h.deps, ca.caId, { cardId: '12', sdAid: SD_AID, publicKey: rsaPublicNumbers(sd.publicKey) }), 'BAD_REQUEST');
     // iso9796-2 needs a subject key larger than the room in the CA's signature block: RSA-1024 under RSA-2048 is refused.
-    const big = await createCa(h.deps, 'bank', 'scp10');
+    const big = await createCa(h.deps, 'big-bank', 'scp10');
     const mid = await h.snapshot();
     await rejectsWith(issueSdCertificate(h.deps, big.caId, { cardId: CARD_ID, sdAid: SD_AID, publicKey: rsaPublicNumbers(sd.publicKey), scheme: 'iso9796-2' }), 'BAD_REQUEST');
     await rejectsWith(issueSdCertificate(h.deps, 'FFFFFFFFFFFFFFFF', { cardId: CARD_ID, sdAid: SD_AID, publicKey: rsaPublicNumbers(sd.publicKey) }), 'UNKNOWN_CA');
@@ -192,6 +192,11 @@ forEachDatabase('createCa refuses bad owners, kinds and algorithms without writi
     await rejectsWith(createCa(h.deps, 'bank', 'scp11', 'RSA-2048'), 'BAD_REQUEST');
     await rejectsWith(createCa(h.deps, 'bank', 'scp10', 'P-256'), 'BAD_REQUEST');
     assert.deepEqual(await h.snapshot(), before);
+    // one CA per owner and kind (issue 8 §4): a second is refused, whatever its algorithm
+    await createCa(h.deps, 'bank', 'scp11');
+    const one = await h.snapshot();
+    await rejectsWith(createCa(h.deps, 'bank', 'scp11', 'P-384'), 'ALREADY_EXISTS');
+    assert.deepEqual(await h.snapshot(), one);
   } finally {
     await h.close();
   }

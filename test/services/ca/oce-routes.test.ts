@@ -21,8 +21,8 @@ const OCE_VIEW_KEYS = ['caId', 'certificate', 'certificateSha256', 'issuedAt', '
 forEachDatabase('OCE certificate route: owner only, idempotent, strict body; read, revoke and list by serial', async ({ db }) => {
   const h = await makeCaHarness(db);
   try {
-    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' })) as { caId: string; publicKey: string };
-    const otherCa = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'telco', kind: 'scp11' })) as { caId: string };
+    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-1')) as { caId: string; publicKey: string };
+    const otherCa = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'telco', kind: 'scp11' }, 'ca-2')) as { caId: string };
     const oce = generateKeyPair('P-256');
     const body = { publicKey: { point: toHex(oce.publicKey) } };
     const url = `/v1/cas/${ca.caId}/oce-certificates`;
@@ -112,7 +112,7 @@ forEachDatabase('OCE certificate route: owner only, idempotent, strict body; rea
 forEachDatabase('OCE certificate route: an SCP10 CA issues CERT.OCE.AUT (8-byte OCE id) to its owner', async ({ db }) => {
   const h = await makeCaHarness(db);
   try {
-    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp10', algorithm: 'RSA-1024' })) as { caId: string; publicKey: string };
+    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp10', algorithm: 'RSA-1024' }, 'ca-3')) as { caId: string; publicKey: string };
     const { modulus, exponent } = rsaPublicNumbers(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey);
     const publicKey = { modulus: toHex(modulus), exponent: toHex(exponent) };
     const r = await h.call('bank', 'POST', `/v1/cas/${ca.caId}/oce-certificates`, { publicKey, subjectId: '0A0B0C0D0E0F1011', scheme: 'iso9796-2' }, 'o-10');

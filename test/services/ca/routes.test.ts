@@ -35,17 +35,36 @@ forEachDatabase('CA routes: create, issue (owner only, idempotent), revoke, list
   const h = await makeCaHarness(db);
   try {
     // Create: operator only.
-    assert.equal((await h.call(null, 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' })).statusCode, 401);
-    const byBank = await h.call('bank', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' });
+    assert.equal((await h.call(null, 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-1')).statusCode, 401);
+    const byBank = await h.call('bank', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-2');
     assert.equal(byBank.statusCode, 403);
+    // issue 8 §4: the caller is checked before the body — an invalid body from a caller without rights is 403, not 400
+    const invalidByBank = await h.call('bank', 'POST', '/v1/cas', { owner: 7, kind: 'x', extra: true });
+    assert.deepEqual([invalidByBank.statusCode, (json(invalidByBank) as { code: string }).code], [403, 'FORBIDDEN']);
+    const invalidByNobody = await h.call(null, 'POST', '/v1/cas', []);
+    assert.deepEqual([invalidByNobody.statusCode, (json(invalidByNobody) as { code: string }).code], [401, 'UNAUTHENTICATED']);
     assert.match(String(byBank.headers['content-type']), /^application\/problem\+json/);
-    const created = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' });
+    const created = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-3');
     assert.equal(created.statusCode, 201);
     const ca = json(created) as { caId: string; owner: string; kind: string; algorithm: string; publicKey: string; certificate: string; createdAt: string };
     assert.deepEqual(Object.keys(ca).sort(), ['algorithm', 'caId', 'certificate', 'createdAt', 'kind', 'owner', 'publicKey']);
     assert.deepEqual([ca.owner, ca.kind, ca.algorithm, ca.createdAt], ['bank', 'scp11', 'P-256', NOW.toISOString()]);
     assert.equal(created.headers.location, `/v1/cas/${ca.caId}`);
-    const otherCa = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'telco', kind: 'scp11' })) as { caId: string };
+    const otherCa = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'telco', kind: 'scp11' }, 'ca-4')) as { caId: string };
+
+    // issue 8 §4: the Idempotency-Key is honoured (a retry replays the same CA), one CA per owner and kind (409), nothing created.
+    const beforeDuplicates = await h.snapshot();
+    const caReplay = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' }, 'ca-3');
+    assert.equal(caReplay.statusCode, 201);
+    assert.equal(caReplay.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(json(caReplay), ca);
+    const duplicate = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11', algorithm: 'P-384' }, 'ca-5');
+    assert.equal(duplicate.statusCode, 409);
+    assert.equal((json(duplicate) as { code: string }).code, 'ALREADY_EXISTS');
+    const noKey = await h.call('operator', 'POST', '/v1/cas', { owner: 'bank', kind: 'scp11' });
+    assert.equal(noKey.statusCode, 400);
+    assert.equal((json(noKey) as { code: string }).code, 'IDEMPOTENCY_KEY_REQUIRED');
+    assert.deepEqual(await h.snapshot(), beforeDuplicates);
 
     // Public info.
     const info = await h.call(null, 'GET', `/v1/cas/${ca.caId}`);
@@ -97,7 +116,7 @@ forEachDatabase('CA routes: create, issue (owner only, idempotent), revoke, list
     verifyChain([parsed], { curve: 'P-256', point: fromHex(ca.publicKey) });
     assert.deepEqual(parsed.publicKey.point, sd.publicKey);
     const replay = await h.call('bank', 'POST', `/v1/cas/${ca.caId}/certificates`, body, 'k-1');
-    assert.equal(replay.statusCode, 201);
+    assert.equal(caReplay.statusCode, 201);
     assert.equal(replay.headers['idempotent-replayed'], 'true');
     assert.equal(replay.body, issued.body);
     assert.equal((await db.query('SELECT serial FROM ca_certificates')).length, 1);
@@ -137,7 +156,7 @@ forEachDatabase('CA routes: create, issue (owner only, idempotent), revoke, list
 forEachDatabase('CA routes: an SCP10 CA issues the SCP10 format to its owner', async ({ db }) => {
   const h = await makeCaHarness(db);
   try {
-    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'issuer', kind: 'scp10', algorithm: 'RSA-1024' })) as {
+    const ca = json(await h.call('operator', 'POST', '/v1/cas', { owner: 'issuer', kind: 'scp10', algorithm: 'RSA-1024' }, 'ca-5')) as {
       caId: string; publicKey: string; rsa: { modulus: string; exponent: string };
     };
     assert.equal(ca.rsa.exponent, '010001');

@@ -36,7 +36,7 @@ test('startCa serves the CA API over mutual TLS; a provider may only use its own
     const operator = await client('operator');
     const bank = await client('bank');
     const telco = await client('telco');
-    const created = await operator.post<{ caId: string; publicKey: string }>('/v1/cas', { body: { owner: 'bank', kind: 'scp11' } });
+    const created = await operator.post<{ caId: string; publicKey: string }>('/v1/cas', { body: { owner: 'bank', kind: 'scp11' }, idempotencyKey: 'ca-bank-11' });
     assert.equal(created.status, 201);
     const sd = generateKeyPair('P-256');
     const body = { cardId: CARD_ID, sdAid: SD_AID, publicKey: { point: toHex(sd.publicKey) } };

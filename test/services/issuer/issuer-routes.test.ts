@@ -105,6 +105,13 @@ test('bad bodies and parameters: 400 VALIDATION (or 404/403/400 idempotency) and
       ['ssd: privilege not granted', 'bank', '/v1/ssd-requests', request({ privileges: ['GlobalDelete'] }), 403, 'NOT_PERMITTED'],
       ['ssd: operator is not a provider', 'operator', '/v1/ssd-requests', request(), 403, 'FORBIDDEN'],
       ['ssd: unknown provider', 'mallory', '/v1/ssd-requests', request(), 403, 'FORBIDDEN'],
+      // issue 8 §4: the caller is checked before the body — a caller without rights learns nothing of the schema
+      ['card: invalid body from a provider', 'bank', '/v1/cards', { ...card, isdKeys: undefined, extra: 1 }, 403, 'FORBIDDEN'],
+      ['card: not JSON from a stranger', 'mallory', '/v1/cards', '{"cardId":', 403, 'FORBIDDEN'],
+      ['provider: invalid body from a provider', 'bank', '/v1/providers', { providerId: 7 }, 403, 'FORBIDDEN'],
+      ['ssd: invalid body from the operator', 'operator', '/v1/ssd-requests', { aid: 1 }, 403, 'FORBIDDEN'],
+      ['ssd: invalid body from a stranger', 'mallory', '/v1/ssd-requests', [], 403, 'FORBIDDEN'],
+      ['rotation: invalid body from a stranger', 'mallory', `/v1/cards/${CARD}/ssds/${SSD_AID}/rotation`, { reason: 7 }, 403, 'FORBIDDEN'],
       ['handover: nothing waiting', 'bank', `/v1/cards/${CARD}/ssds/${SSD_AID}/handover`, {}, 404, 'NOT_FOUND'],
       ['handover: body not empty', 'bank', `/v1/cards/${CARD}/ssds/${SSD_AID}/handover`, { x: 1 }, 400, 'VALIDATION'],
       ['rotation: bad reason', 'operator', `/v1/cards/${CARD}/ssds/${SSD_AID}/rotation`, { reason: 'whim' }, 400, 'VALIDATION'],

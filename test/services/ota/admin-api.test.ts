@@ -63,7 +63,7 @@ test('POST /devices/{id}/scripts: 200 with the R-APDUs; 4xx/5xx problem+json wit
     assert.equal((unknown.json() as { code: string }).code, 'UNKNOWN_DEVICE');
 
     r.devices[0]!.stop();
-    await new Promise((res) => setTimeout(res, 80)); // let the lingering session end
+    await r.devices[0]!.agent.idle(); // the lingering session ends (an event, no sleep)
     const slow = await app.inject({ method: 'POST', url: '/devices/dev0/scripts', payload: { apdus: ['80CA006600'], timeoutMs: 100 } });
     assert.equal(slow.statusCode, 504);
     assert.equal((slow.json() as { code: string }).code, 'DEVICE_TIMEOUT');

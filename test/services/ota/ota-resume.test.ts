@@ -32,7 +32,7 @@ const scpFlow: Flow = async (r) => {
 };
 
 async function idle(r: Rig): Promise<void> {
-  while (r.devices[0]!.agent.busy) await new Promise((res) => setTimeout(res, 5));
+  await r.devices[0]!.agent.idle(); // resolves when the agent's session (and any queued one) is over
 }
 
 function cutAt(k: number, where: 'request' | 'reply'): RamFaults & { cuts: number } {

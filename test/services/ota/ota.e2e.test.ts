@@ -117,12 +117,25 @@ test('unknown device: channel() and transmitScript refuse with UNKNOWN_DEVICE, n
 });
 
 test('time-out: a phone that never answers gives OtaError TIMEOUT and leaves no queued work', async () => {
-  const r = await rig({ server: { timeoutMs: 10_000 } });
+  // An injected scheduler: the test fires the timers itself (no wall clock).
+  const timers: { ms: number; fn: () => void; cancelled: boolean }[] = [];
+  const schedule = (ms: number, fn: () => void) => {
+    const t = { ms, fn, cancelled: false };
+    timers.push(t);
+    return () => void (t.cancelled = true);
+  };
+  const r = await rig({ server: { timeoutMs: 10_000, schedule } });
   try {
     r.devices[0]!.stop();
-    const t0 = Date.now();
-    await assert.rejects(r.ota.channel('dev0', { timeoutMs: 150 }).transmit(fromHex('80CA006600')), (e: unknown) => e instanceof OtaError && e.code === 'TIMEOUT' && e.deviceId === 'dev0');
-    assert.ok(Date.now() - t0 >= 140);
+    let settled = false;
+    const pending = r.ota.channel('dev0', { timeoutMs: 150 }).transmit(fromHex('80CA006600'));
+    pending.then(() => (settled = true), () => (settled = true));
+    const timeout = timers.find((t) => t.ms === 150);
+    assert.ok(timeout !== undefined, 'the script time limit is a 150 ms timer');
+    await Promise.resolve();
+    assert.equal(settled, false, 'nothing answers before the time limit');
+    timeout.fn();
+    await assert.rejects(pending, (e: unknown) => e instanceof OtaError && e.code === 'TIMEOUT' && e.deviceId === 'dev0');
     assert.equal(r.ota.endpoint.pending('dev0').queued, 0);
     assert.equal(r.push.dropped, 1);
   } finally {

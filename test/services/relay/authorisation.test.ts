@@ -49,18 +49,21 @@ test('(c) the issuer is refused (403 NO_OPEN_REQUEST) without an open request fo
     let release!: () => void;
     const held = new Promise<void>((res) => (release = res));
     let duringRequest: number[] = [];
+    let reached!: () => void;
+    const inRequest = new Promise<void>((res) => (reached = res));
     r.handler = async () => {
       await assert.rejects(issuer.post(RELAY_PATHS.scripts(TERMINAL_ID), { body: { cardId: '89000000000000000001', apdus: ['00A4040000'] } }), problem(403, 'NO_OPEN_REQUEST'));
       await assert.rejects(issuer.post(RELAY_PATHS.scripts('T2'), { body: { cardId: ICCID, apdus: ['00A4040000'] } }), problem(403, 'NO_OPEN_REQUEST'));
       const ok = await issuer.post<{ responses: string[] }>(RELAY_PATHS.scripts(TERMINAL_ID), { body: { cardId: ICCID.toLowerCase(), apdus: ['00A4040000', '80CA005A00'] } });
       duringRequest = [ok.status];
+      reached();
       assert.deepEqual(ok.body.responses.map((x) => x.slice(-4)), ['9000', '9000']);
       assert.equal(ok.body.responses[1], '5A0A' + ICCID + '9000');
       await held;
       return {};
     };
     const done = r.terminal.requestService({ aid: 'A0000001515350415344', privileges: [] }, { pollMs: 5 });
-    while (duringRequest.length === 0) await new Promise((res) => setTimeout(res, 5));
+    await inRequest; // the handler got its answers while the request was open (an event, no polling)
     release();
     assert.equal((await done).state, 'done');
     assert.deepEqual(duringRequest, [200]);
@@ -84,12 +87,19 @@ test('(c) a terminal certificate cannot call the issuer-facing route, and the is
   const otherAgent = mutualTlsAgent(other);
   const asOther = new PlatformClient({ baseUrl: r.url, agent: otherAgent });
   try {
+    // The provider's handler holds the request open until the checks below are done (no sleep).
+    let opened!: () => void;
+    const handlerRuns = new Promise<void>((res) => (opened = res));
+    let finish!: () => void;
+    const checksDone = new Promise<void>((res) => (finish = res));
     r.handler = async () => {
-      await new Promise((res) => setTimeout(res, 200));
+      opened();
+      await checksDone;
       return {};
     };
     const open = r.terminal.requestService({ aid: 'A0000001515350415344', privileges: [] }, { pollMs: 5 });
-    while (r.relay.requests.open(TERMINAL_ID) === undefined) await new Promise((res) => setTimeout(res, 2));
+    await handlerRuns;
+    assert.notEqual(r.relay.requests.open(TERMINAL_ID), undefined);
     // Even while a request is open, the terminal may not use the issuer's route.
     await assert.rejects(asTerminal.post(RELAY_PATHS.scripts(TERMINAL_ID), { body: { cardId: ICCID, apdus: ['00A4040000'] } }), (e: unknown) => {
       assert.ok(e instanceof RemoteProblemError);
@@ -111,6 +121,7 @@ test('(c) a terminal certificate cannot call the issuer-facing route, and the is
     assert.equal(ram.status, 403);
     assert.equal(ram.headers['content-type'], 'application/problem+json; charset=utf-8');
     assert.equal(JSON.parse(new TextDecoder().decode(ram.body)).code, 'FORBIDDEN');
+    finish();
     assert.equal((await open).state, 'done');
     // A terminal sees only its own requests.
     const t2 = await issueTerminalIdentity(r.ca, 'T2');

@@ -10,7 +10,7 @@ import type { Agent } from 'node:https';
 import { toHex } from '../../../src/core/bytes.ts';
 import { mutualTlsAgent } from '../../../src/platform/tls/index.ts';
 import { RELAY_PATHS, terminalCardAccess } from '../../../src/services/provider/relay/index.ts';
-import { ADMIN_HEADER, ADMIN_PROTOCOL, CONTENT_TYPE_RESPONSE } from '../../../src/transport/ram-http/headers.ts';
+import { ADMIN_HEADER, ADMIN_PROTOCOL, CONTENT_TYPE_RESPONSE, RAM_MAX_BODY_BYTES } from '../../../src/transport/ram-http/headers.ts';
 import { encodeResponseScript } from '../../../src/transport/ram-http/script.ts';
 import { binaryRequest } from '../../../src/terminal/mtls-http.ts';
 import { ICCID, TERMINAL_ID, relayRig, until } from './rig.ts';
@@ -138,6 +138,11 @@ test('(e) malformed RAM over HTTP from a terminal: refused with the RAM problem 
       assert.equal(res.headers['content-type'], 'application/problem+json');
       assert.equal(code(res), c);
     }
+    // issue 8 §4: the 413 quotes the limit actually enforced (one constant): RAM_MAX_BODY_BYTES accepted size, one byte more refused
+    const big = await post(next, { ...withStatus, 'content-type': CONTENT_TYPE_RESPONSE }, new Uint8Array(RAM_MAX_BODY_BYTES + 1));
+    assert.equal(big.status, 413);
+    const bigProblem = JSON.parse(new TextDecoder().decode(big.body)) as { code: string; detail: string; limit: number };
+    assert.deepEqual([bigProblem.code, bigProblem.detail, bigProblem.limit], ['BODY_TOO_LARGE', `request body exceeds ${RAM_MAX_BODY_BYTES} bytes`, 70_000]);
     assert.equal(code(await post(next.replace(/\/1$/, '/2'), { ...withStatus, 'content-type': CONTENT_TYPE_RESPONSE }, ok)), 'UNKNOWN_SCRIPT');
     assert.equal(code(await post(RELAY_PATHS.ram + '/' + '0'.repeat(32) + '/1', { ...withStatus, 'content-type': CONTENT_TYPE_RESPONSE }, ok)), 'UNKNOWN_SESSION');
     assert.equal(code(await post(RELAY_PATHS.ram + '/x/y', { ...withStatus, 'content-type': CONTENT_TYPE_RESPONSE }, ok)), 'NOT_FOUND');

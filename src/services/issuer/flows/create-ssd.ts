@@ -181,6 +181,9 @@ export async function runCreateSsd(deps: FlowDeps, start: CreateSsdFlow): Promis
     await deps.flows.recordFailure(start, e.message, true);
     throw e;
   }
+  // The issuer owns the card: before it touches it, it tells the OTA that the provider may address this SSD
+  // (idempotent, so every run repeats it; issue 8 §4).
+  if (d.managedBy === 'provider' && d.route.kind === 'ota') await deps.cardGrants?.grant(d.cardId, d.aid, d.providerId);
   const steps: FlowSteps<CreateSsdData> = {
     install: async (flow) => {
       if (!verify) {

@@ -85,7 +85,7 @@ export async function asymmetricRoutes(app: FastifyInstance, deps: FlowDeps, opt
   app.post<{ Body: RequestBody }>(
     '/v1/asymmetric-ssd-requests',
     {
-      preHandler: provider,
+      onRequest: provider,
       config: { idempotent: true },
       schema: { summary: 'Create an SSD whose keys the card generates, for the calling provider', tags: ['ssds'], body: requestBody, response: { 200: sdInfoSchema } },
     },
@@ -118,7 +118,7 @@ export async function asymmetricRoutes(app: FastifyInstance, deps: FlowDeps, opt
 
   app.get<{ Params: { cardId: string; aid: string } }>(
     '/v1/cards/:cardId/ssds/:aid/sd-info',
-    { preHandler: provider, schema: { summary: 'SD information of an asymmetric SSD (public data)', tags: ['ssds'], params: ssdParams, response: { 200: sdInfoSchema } } },
+    { onRequest: provider, schema: { summary: 'SD information of an asymmetric SSD (public data)', tags: ['ssds'], params: ssdParams, response: { 200: sdInfoSchema } } },
     async (request) => {
       const cardId = request.params.cardId.toUpperCase();
       const aid = request.params.aid.toUpperCase();

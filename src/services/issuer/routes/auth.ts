@@ -2,7 +2,7 @@
  * Who may call the issuer, by mutual-TLS identity (certificate CN), never by URL or header:
  * the issuer's operator (`operator`) and the providers registered in its `providers` table (CN = provider id).
  */
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../../../platform/errors.ts';
 import type { Database } from '../../../platform/storage/database.ts';
 
@@ -18,7 +18,7 @@ declare module 'fastify' {
 export type CallerKind = 'operator' | 'provider';
 
 /** Admit the listed kinds of caller; 401 without a client certificate, 403 for anyone else. */
-export function requireCaller(db: Database, ...kinds: CallerKind[]): preHandlerAsyncHookHandler {
+export function requireCaller(db: Database, ...kinds: CallerKind[]): onRequestAsyncHookHandler {
   const allowed = new Set(kinds);
   return async function requireCallerHook(request: FastifyRequest) {
     const peer = request.peer;

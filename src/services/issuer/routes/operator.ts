@@ -125,7 +125,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: FlowDeps): Prom
 
   app.post<{ Body: CardBody }>(
     '/v1/cards',
-    { preHandler: operator, schema: { summary: 'Register a card and its ISD keys', tags: ['cards'], body: cardBody, response: { 201: cardView } } },
+    { onRequest: operator, schema: { summary: 'Register a card and its ISD keys', tags: ['cards'], body: cardBody, response: { 201: cardView } } },
     async (request, reply) => {
       const b = request.body;
       const cardId = b.cardId.toUpperCase();
@@ -152,7 +152,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: FlowDeps): Prom
 
   app.get<{ Params: { cardId: string } }>(
     '/v1/cards/:cardId',
-    { preHandler: operator, schema: { summary: 'A card and its SSDs (no keys)', tags: ['cards'], params: cardParams, response: { 200: cardView } } },
+    { onRequest: operator, schema: { summary: 'A card and its SSDs (no keys)', tags: ['cards'], params: cardParams, response: { 200: cardView } } },
     async (request) => {
       const cardId = request.params.cardId.toUpperCase();
       const card = await cardViewOf(deps, cardId);
@@ -163,7 +163,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: FlowDeps): Prom
 
   app.post<{ Body: ProviderBody }>(
     '/v1/providers',
-    { preHandler: operator, schema: { summary: 'Register a provider and its permissions', tags: ['providers'], body: providerBody, response: { 201: providerView } } },
+    { onRequest: operator, schema: { summary: 'Register a provider and its permissions', tags: ['providers'], body: providerBody, response: { 201: providerView } } },
     async (request, reply) => {
       const b = request.body;
       if (RESERVED.has(b.providerId)) throw conflict(`'${b.providerId}' is a platform identity, not a provider id`, 'RESERVED_ID');
@@ -176,7 +176,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: FlowDeps): Prom
   app.get<{ Params: { providerId: string } }>(
     '/v1/providers/:providerId',
     {
-      preHandler: operator,
+      onRequest: operator,
       schema: {
         summary: 'A provider and its permissions',
         tags: ['providers'],

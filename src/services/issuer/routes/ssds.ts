@@ -102,7 +102,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.post<{ Body: { cardId: string; aid: string; privileges: PrivilegeName[]; route: CardRoute; managedBy: 'provider' | 'issuer' } }>(
     '/v1/ssd-requests',
     {
-      preHandler: provider,
+      onRequest: provider,
       config: { idempotent: true },
       schema: { summary: 'Create an SSD for the calling provider', tags: ['ssds'], body: requestBody, response: { 200: flowAnswer } },
     },
@@ -127,7 +127,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.post<{ Params: SsdParams }>(
     '/v1/cards/:cardId/ssds/:aid/handover',
     {
-      preHandler: provider,
+      onRequest: provider,
       schema: { summary: "The SSD's initial key set, for its provider", tags: ['ssds'], params: ssdParams, body: emptyBody, response: { 200: keySetAnswer } },
     },
     async (request) => {
@@ -145,7 +145,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.post<{ Params: SsdParams }>(
     '/v1/cards/:cardId/ssds/:aid/handover-ack',
     {
-      preHandler: provider,
+      onRequest: provider,
       schema: { summary: 'The provider holds the keys: the issuer forgets them', tags: ['ssds'], params: ssdParams, body: emptyBody, response: { 204: noContent } },
     },
     async (request, reply) => {
@@ -159,7 +159,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.get<{ Params: { cardId: string } }>(
     '/v1/cards/:cardId/ssds',
     {
-      preHandler: anyone,
+      onRequest: anyone,
       schema: {
         summary: 'SSDs the issuer knows on a card (a provider sees its own)',
         tags: ['ssds'],
@@ -191,7 +191,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
     app.post<{ Params: SsdParams; Body: { route?: CardRoute } }>(
       `/v1/cards/:cardId/ssds/:aid/${action}`,
       {
-        preHandler: anyone,
+        onRequest: anyone,
         schema: { summary: `${action === 'lock' ? 'Lock' : 'Unlock'} an SSD through the ISD`, tags: ['ssds'], params: ssdParams, body: lockBody, response: { 200: ssdViewSchema } },
       },
       async (request) => {
@@ -208,7 +208,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
 
   app.delete<{ Params: SsdParams }>(
     '/v1/cards/:cardId/ssds/:aid',
-    { preHandler: anyone, schema: { summary: 'Delete an SSD through the ISD', tags: ['ssds'], params: ssdParams, response: { 204: noContent } } },
+    { onRequest: anyone, schema: { summary: 'Delete an SSD through the ISD', tags: ['ssds'], params: ssdParams, response: { 204: noContent } } },
     async (request, reply) => {
       const { cardId, aid } = ids(request.params);
       await visible(request, cardId, aid);
@@ -220,7 +220,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.post<{ Params: SsdParams; Body: { reason: 'forced' | 'expiry' } }>(
     '/v1/cards/:cardId/ssds/:aid/rotation',
     {
-      preHandler: anyone,
+      onRequest: anyone,
       config: { idempotent: true },
       schema: { summary: "Rotate an issuer-managed SSD's keys", tags: ['ssds'], params: ssdParams, body: rotationBody, response: { 200: rotationAnswer } },
     },

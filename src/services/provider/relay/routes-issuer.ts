@@ -82,7 +82,7 @@ export async function issuerRoutes(app: FastifyInstance, options: { relay: Termi
   app.post(
     '/v1/relay/terminals/:terminalId/scripts',
     {
-      preHandler: requirePeer(...relay.issuerPeers),
+      onRequest: requirePeer(...relay.issuerPeers),
       schema: {
         summary: "The issuer's C-APDUs to the card in a provider's terminal (while the terminal has an open request for that card)",
         tags: ['relay'],

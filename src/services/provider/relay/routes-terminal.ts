@@ -8,9 +8,9 @@
  *   problems come from `RamEndpoint` as they are (binary scripts, problem+json refusals).
  * - Service requests: `POST /v1/terminal/requests`, `GET /v1/terminal/requests/:id`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { ProblemError } from '../../../platform/errors.ts';
-import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT } from '../../../transport/ram-http/headers.ts';
+import { CONTENT_TYPE_RESPONSE, CONTENT_TYPE_SCRIPT, RAM_MAX_BODY_BYTES } from '../../../transport/ram-http/headers.ts';
 import type { RamReply } from '../../../transport/ram-http/server-session.ts';
 import {
   REQUEST_ID,
@@ -42,8 +42,8 @@ export function terminalOf(request: FastifyRequest): string {
   return id;
 }
 
-/** preHandler: the peer must be an admitted terminal (401 without a certificate, 403 otherwise). */
-export function requireTerminal(relay: TerminalRelay): preHandlerAsyncHookHandler {
+/** onRequest: the peer must be an admitted terminal (401 without a certificate, 403 otherwise). */
+export function requireTerminal(relay: TerminalRelay): onRequestAsyncHookHandler {
   return async function requireTerminalHook(request: FastifyRequest) {
     const peer = request.peer;
     if (peer === null) throw new ProblemError({ status: 401, code: 'UNAUTHENTICATED', detail: 'this route needs a terminal client certificate' });
@@ -71,10 +71,12 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
   const { relay, faults } = options;
   const guard = requireTerminal(relay);
 
-  // RAM over HTTP: bodies are bytes whatever their content type; RamEndpoint checks the type itself.
+  // RAM over HTTP: bodies are bytes whatever their content type; RamEndpoint checks the type itself. The limit is the
+  // route's bodyLimit (the one the 413 problem quotes), not a parser's own.
+  const bodyLimit = options.maxBodyBytes ?? RAM_MAX_BODY_BYTES;
   await app.register(async (ram) => {
     ram.removeAllContentTypeParsers();
-    ram.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes ?? 70_000 }, (_req, body, done) => done(null, body));
+    ram.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const terminalId = terminalOf(request);
       const path = request.url;
@@ -87,14 +89,14 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
       reply.code(r.status).headers(r.headers);
       return r.body.length === 0 ? reply.send() : reply.send(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.length));
     };
-    ram.post(RELAY_PATHS.ram, { preHandler: guard, schema: ramSchema, config: { openapi: true } }, handler);
-    ram.post(`${RELAY_PATHS.ram}/*`, { preHandler: guard, schema: ramSchema, config: { openapi: false } }, handler);
+    ram.post(RELAY_PATHS.ram, { bodyLimit, onRequest: guard, schema: ramSchema, config: { openapi: true } }, handler);
+    ram.post(`${RELAY_PATHS.ram}/*`, { bodyLimit, onRequest: guard, schema: ramSchema, config: { openapi: false } }, handler);
   });
 
   app.post(
     RELAY_PATHS.requests,
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         summary: 'The user asks for an application at this terminal: the provider starts its flow for the card in the reader',
         tags: ['terminal'],
@@ -114,7 +116,7 @@ export async function terminalRoutes(app: FastifyInstance, options: { relay: Ter
   app.get(
     `${RELAY_PATHS.requests}/:id`,
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         summary: 'Progress of a service request of this terminal',
         tags: ['terminal'],

@@ -6,7 +6,7 @@
  *        has the new key certified by its CA, installs the certificate and its applet → 201
  * A request the issuer refuses at the `request` step (4xx) is abandoned: the provider's rows go, the flow fails.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { RemoteProblemError } from '../../../platform/http/client.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
@@ -92,13 +92,13 @@ export async function getAsymmetricSsd(deps: FlowDeps, ports: AsymmetricPorts, l
 export async function asymmetricSsdRoutes(
   app: FastifyInstance,
   deps: FlowDeps,
-  options: { readonly ports: AsymmetricPorts; readonly locks: KeyedLock; readonly caller: preHandlerAsyncHookHandler },
+  options: { readonly ports: AsymmetricPorts; readonly locks: KeyedLock; readonly caller: onRequestAsyncHookHandler },
 ): Promise<void> {
   const { ports, locks, caller } = options;
   app.post<{ Params: { cardId: string }; Body: Body }>(
     '/v1/cards/:cardId/asymmetric-ssds',
     {
-      preHandler: caller,
+      onRequest: caller,
       config: { idempotent: true },
       schema: { summary: 'Get an SSD whose keys the card generates (SCP11a/c or SCP10), over the air', tags: ['ssds'], params: cardParams, body, response: { 201: answer } },
     },

@@ -5,7 +5,7 @@
  *                              every target must be a provider-managed SSD, else 404 and nothing is created
  *   GET  /v1/campaigns/{id}    { status, total, done, failed, failures[] }
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { notFound } from '../../../platform/errors.ts';
 import { asProblem } from '../../common/flow-problem.ts';
 import { aidSchema, cardIdSchema } from '../../common/schemas.ts';
@@ -46,11 +46,11 @@ const campaignView = {
   additionalProperties: false,
 } as const;
 
-export async function campaignRoutes(app: FastifyInstance, runner: CampaignRunner, caller: preHandlerAsyncHookHandler): Promise<void> {
+export async function campaignRoutes(app: FastifyInstance, runner: CampaignRunner, caller: onRequestAsyncHookHandler): Promise<void> {
   app.post<{ Body: { reason: CampaignReason; targets: CampaignTarget[] } }>(
     '/v1/campaigns',
     {
-      preHandler: caller,
+      onRequest: caller,
       config: { idempotent: true },
       schema: {
         summary: 'Start a key rotation campaign',
@@ -69,7 +69,7 @@ export async function campaignRoutes(app: FastifyInstance, runner: CampaignRunne
   app.get<{ Params: { id: string } }>(
     '/v1/campaigns/:id',
     {
-      preHandler: caller,
+      onRequest: caller,
       schema: {
         summary: "A campaign's progress",
         tags: ['campaigns'],

@@ -8,7 +8,7 @@
  *   POST /v1/cards/{cardId}/instances/{aid}/lifecycle          { action: activate | suspend | resume | terminate }
  * An action the current state does not allow: 409 WRONG_STATE, nothing sent to the card.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { notFound } from '../../../platform/errors.ts';
 import { asProblem } from '../../common/flow-problem.ts';
 import { aidSchema, cardParams, ssdParams } from '../../common/schemas.ts';
@@ -67,11 +67,11 @@ const lifecycleBody = {
 
 const instanceParams = ssdParams;
 
-export async function instanceRoutes(app: FastifyInstance, instances: InstanceManager, caller: preHandlerAsyncHookHandler): Promise<void> {
+export async function instanceRoutes(app: FastifyInstance, instances: InstanceManager, caller: onRequestAsyncHookHandler): Promise<void> {
   app.get<{ Params: { cardId: string } }>(
     '/v1/cards/:cardId/instances',
     {
-      preHandler: caller,
+      onRequest: caller,
       schema: {
         summary: 'Service instances on a card',
         tags: ['instances'],
@@ -84,7 +84,7 @@ export async function instanceRoutes(app: FastifyInstance, instances: InstanceMa
 
   app.get<{ Params: { cardId: string; aid: string } }>(
     '/v1/cards/:cardId/instances/:aid',
-    { preHandler: caller, schema: { summary: 'One service instance', tags: ['instances'], params: instanceParams, response: { 200: instanceView } } },
+    { onRequest: caller, schema: { summary: 'One service instance', tags: ['instances'], params: instanceParams, response: { 200: instanceView } } },
     async (request) => {
       const i = await instances.get(request.params.cardId.toUpperCase(), request.params.aid.toUpperCase());
       if (!i) throw notFound(`no service instance ${request.params.aid} on card ${request.params.cardId}`);
@@ -94,7 +94,7 @@ export async function instanceRoutes(app: FastifyInstance, instances: InstanceMa
 
   app.post<{ Params: { cardId: string }; Body: { sdAid: string; aid?: string; counter?: number } }>(
     '/v1/cards/:cardId/instances',
-    { preHandler: caller, schema: { summary: 'Install the applet in an SSD', tags: ['instances'], params: cardParams, body: installBody, response: { 201: instanceView } } },
+    { onRequest: caller, schema: { summary: 'Install the applet in an SSD', tags: ['instances'], params: cardParams, body: installBody, response: { 201: instanceView } } },
     async (request, reply) => {
       const b = request.body;
       const view = await asProblem(() =>
@@ -111,13 +111,13 @@ export async function instanceRoutes(app: FastifyInstance, instances: InstanceMa
 
   app.post<{ Params: { cardId: string; aid: string }; Body: { records: PersoRecord[] } }>(
     '/v1/cards/:cardId/instances/:aid/personalisation',
-    { preHandler: caller, schema: { summary: 'Personalise (STORE DATA)', tags: ['instances'], params: instanceParams, body: persoBody, response: { 200: instanceView } } },
+    { onRequest: caller, schema: { summary: 'Personalise (STORE DATA)', tags: ['instances'], params: instanceParams, body: persoBody, response: { 200: instanceView } } },
     async (request) => asProblem(() => instances.personalise(request.params.cardId.toUpperCase(), request.params.aid.toUpperCase(), request.body.records)),
   );
 
   app.post<{ Params: { cardId: string; aid: string }; Body: { action: 'activate' | 'suspend' | 'resume' | 'terminate' } }>(
     '/v1/cards/:cardId/instances/:aid/lifecycle',
-    { preHandler: caller, schema: { summary: 'Life-cycle transition', tags: ['instances'], params: instanceParams, body: lifecycleBody, response: { 200: instanceView } } },
+    { onRequest: caller, schema: { summary: 'Life-cycle transition', tags: ['instances'], params: instanceParams, body: lifecycleBody, response: { 200: instanceView } } },
     async (request) => asProblem(() => instances.act(request.params.cardId.toUpperCase(), request.params.aid.toUpperCase(), request.body.action)),
   );
 }

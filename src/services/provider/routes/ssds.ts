@@ -9,7 +9,7 @@
  * A request the issuer refuses before anything happened on the card (4xx at the `request` step) is abandoned:
  * the provider's row goes, the flow is marked failed, the issuer's problem code is answered.
  */
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { PrivilegeName } from '../../../gp/privileges.ts';
 import { notFound } from '../../../platform/errors.ts';
 import type { CardRoute, FlowDeps } from '../../common/deps.ts';
@@ -68,14 +68,14 @@ const rotationBody = {
 export async function providerSsdRoutes(
   app: FastifyInstance,
   deps: FlowDeps,
-  options: { readonly issuer: ScopedIssuerClient; readonly locks: KeyedLock; readonly caller: preHandlerAsyncHookHandler },
+  options: { readonly issuer: ScopedIssuerClient; readonly locks: KeyedLock; readonly caller: onRequestAsyncHookHandler },
 ): Promise<void> {
   const { issuer, locks, caller } = options;
 
   app.get<{ Params: { cardId: string } }>(
     '/v1/cards/:cardId/ssds',
     {
-      preHandler: caller,
+      onRequest: caller,
       schema: {
         summary: "The provider's SSDs on a card",
         tags: ['ssds'],
@@ -88,7 +88,7 @@ export async function providerSsdRoutes(
 
   app.get<{ Params: { cardId: string; aid: string } }>(
     '/v1/cards/:cardId/ssds/:aid',
-    { preHandler: caller, schema: { summary: 'One SSD', tags: ['ssds'], params: ssdParams, response: { 200: ssdView } } },
+    { onRequest: caller, schema: { summary: 'One SSD', tags: ['ssds'], params: ssdParams, response: { 200: ssdView } } },
     async (request) => {
       const cardId = request.params.cardId.toUpperCase();
       const aid = request.params.aid.toUpperCase();
@@ -101,7 +101,7 @@ export async function providerSsdRoutes(
   app.post<{ Params: { cardId: string }; Body: { aid: string; privileges: PrivilegeName[]; route: CardRoute } }>(
     '/v1/cards/:cardId/ssds',
     {
-      preHandler: caller,
+      onRequest: caller,
       config: { idempotent: true },
       schema: { summary: 'Get an SSD from the issuer and take it over', tags: ['ssds'], params: cardParams, body: takeOverBody, response: { 201: keysAnswer } },
     },
@@ -121,7 +121,7 @@ export async function providerSsdRoutes(
   app.post<{ Params: { cardId: string; aid: string }; Body: { reason: 'forced' | 'expiry' } }>(
     '/v1/cards/:cardId/ssds/:aid/rotation',
     {
-      preHandler: caller,
+      onRequest: caller,
       config: { idempotent: true },
       schema: { summary: "Rotate one SSD's keys", tags: ['ssds'], params: ssdParams, body: rotationBody, response: { 200: keysAnswer } },
     },
