@@ -5,8 +5,10 @@
  *   memory        no storage (the upper bound)
  *   before        the file written after each change, temp + rename, no fsync (what `card serve` did before
  *                 issue 8; the phones of `opentsm up` only wrote 250 ms later)
- *   durable       DurableFile, barrier per APDU (vpcd, readers: temp, fsync, rename, directory fsync)
- *   durable/10    DurableFile, one barrier per RAM script of 10 commands (their responses leave together)
+ *   durable       DurableFile, blocking writes, barrier per APDU (`card serve` over vpcd, `--reader sim:FILE`):
+ *                 temp file, fsync, rename, directory fsync before each answer
+ *   durable-async the same on node:fs/promises (the phones of `opentsm up`, which share the platform's process)
+ *   async/10      DurableFile async, one barrier per RAM script of 10 commands (their responses leave together)
  * Usage: npm run bench -- card-persist [commands per loop, default 400]
  */
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { DurableFile, writeFileDurablySync } from '../src/device/durable-file.ts
 import { buildPutKey, kcvFor } from '../src/gp/index.ts';
 import { openSecureChannel, type HostSecureChannel } from '../src/scp/index.ts';
 
-type Mode = 'memory' | 'before' | 'durable' | 'durable/10';
+type Mode = 'memory' | 'before' | 'durable' | 'durable-async' | 'async/10';
 type Workload = 'PUT KEY' | 'STORE DATA' | 'GET STATUS';
 
 const K40 = fromHex('404142434445464748494A4B4C4D4E4F');
@@ -37,7 +39,7 @@ function setup(mode: Mode, dir: string): { card: SimulatedCard; file?: DurableFi
     });
   } else if (mode !== 'memory') {
     writeFileDurablySync(path, card.serialize());
-    const file = new DurableFile(path);
+    const file = new DurableFile(path, { blocking: mode === 'durable' });
     card.attachStorage(file);
     return { card, file };
   }
@@ -58,8 +60,8 @@ function command(w: Workload, ch: HostSecureChannel, i: number): Uint8Array {
 async function run(mode: Mode, w: Workload, n: number, dir: string): Promise<{ perSecond: number; writes: number }> {
   const { card, file } = setup(mode, dir);
   card.powerOn();
-  const batch = mode === 'durable/10' ? 10 : 1;
-  const barrier = mode === 'durable' || mode === 'durable/10';
+  const batch = mode === 'async/10' ? 10 : 1;
+  const barrier = file !== undefined;
   const transmit = async (a: Uint8Array) => {
     const r = card.process(a);
     if (barrier) await card.sync();
@@ -83,7 +85,7 @@ export default async function main(args: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 10) throw new RangeError('commands per loop: an integer ≥ 10');
   const dir = mkdtempSync(join(tmpdir(), 'opentsm-bench-persist-'));
   try {
-    const modes: Mode[] = ['memory', 'before', 'durable', 'durable/10'];
+    const modes: Mode[] = ['memory', 'before', 'durable', 'durable-async', 'async/10'];
     const loads: Workload[] = ['PUT KEY', 'STORE DATA', 'GET STATUS'];
     process.stdout.write(`card-persist: ${n} secured APDUs (SCP03 level 33) per cell, APDUs/s (durable writes)\n`);
     process.stdout.write(`${'workload'.padEnd(12)}${modes.map((m) => m.padStart(18)).join('')}\n`);
@@ -92,7 +94,7 @@ export default async function main(args: string[]): Promise<void> {
       for (const m of modes) {
         await run(m, w, Math.min(50, n), dir); // warm-up
         const r = await run(m, w, n, dir);
-        line += `${r.perSecond.toFixed(0)}${m.startsWith('durable') ? ` (${r.writes})` : ''}`.padStart(18);
+        line += `${r.perSecond.toFixed(0)}${m !== 'memory' && m !== 'before' ? ` (${r.writes})` : ''}`.padStart(18);
       }
       process.stdout.write(`${line}\n`);
     }

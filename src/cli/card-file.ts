@@ -52,7 +52,7 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
       }
       throw e;
     }
-    const storage = new DurableFile(file);
+    const storage = new DurableFile(file, { blocking: true });
     card.attachStorage({ stage: (state) => storage.stage(phone ? JSON.stringify({ ...phone, cardState: state }) : state), sync: () => storage.sync() });
     return { card, created: false };
   }
@@ -62,6 +62,6 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
   } catch (e) {
     throw new UsageError('BAD_VALUE', `cannot create card state ${file}: ${(e as Error).message}`);
   }
-  card.attachStorage(new DurableFile(file));
+  card.attachStorage(new DurableFile(file, { blocking: true }));
   return { card, created: true };
 }

@@ -19,6 +19,12 @@ export interface DurableFileOptions {
   readonly mode?: number;
   /** Directory fsync after the rename (default true); false only where the file system refuses it. */
   readonly syncDirectory?: boolean;
+  /**
+   * Write with blocking calls inside `sync()` (default false: node:fs/promises, the event loop stays free for
+   * other work — the phones share their process with the platform). A one-card process (`card serve`,
+   * `--reader sim:FILE`) has nothing else to do meanwhile, and a blocking write is a little faster.
+   */
+  readonly blocking?: boolean;
 }
 
 /** `file`'s temp files of processes that are gone: `<name>.<pid>.tmp`. */
@@ -129,6 +135,14 @@ export class DurableFile {
   /** Resolves when everything staged before the call is durable; rejects with the write's error. */
   async sync(): Promise<void> {
     const target = this.#staged;
+    if (this.#options.blocking === true) {
+      if (this.#written < target) {
+        writeFileDurablySync(this.file, this.#text!, this.#options);
+        this.writes++;
+        this.#written = target;
+      }
+      return;
+    }
     while (this.#written < target) {
       if (this.#inflight) {
         try {
