@@ -29,7 +29,7 @@ export function saveCardState(file: string, json: string): void {
 }
 
 /**
- * Open the card stored in `file` (or create it with `profile`), and save it after every change.
+ * Open the card stored in `file` (or create it with `profile`); the file becomes the card's storage, written durably before each answer.
  * `file` may also be a phone file of `opentsm up` (`<data>/phones/<ICCID>.json`): its secure element's state
  * is used and written back into it. A file that is neither is refused with a readable message and left
  * untouched.
