@@ -6,6 +6,11 @@
  * only when the command succeeds, and `onChange` listeners run after each such commit (with the new JSON).
  * Transient state (channels, secure channel sessions and their MAC chaining) follows the protocol rules
  * instead and is lost on reset.
+ *
+ * Durability (storage.ts): with a `CardStorage`, every commit is staged there, and `sync()` is the barrier a
+ * transport awaits before a response leaves the card. When the storage cannot make the staged changes durable,
+ * the card behaves as after a write failure of its EEPROM: it goes back to the last durable state (no response
+ * acknowledged the lost changes) and closes its channels and sessions, and `sync()` rejects.
  */
 import { systemRandom, type RandomSource } from '../crypto/random.ts';
 import { AppletCatalogue } from './applets/catalogue.ts';
@@ -17,6 +22,7 @@ import { parseState, serializeState } from './persistence.ts';
 import { initialState, resolveProfile, type CardProfileOptions } from './profile.ts';
 import { defaultSelected } from './registry.ts';
 import { cloneState, type CardState, type ElfRecord } from './state.ts';
+import type { CardStorage } from './storage.ts';
 import { fromHex } from '../core/bytes.ts';
 
 export type ChangeListener = (stateJson: string) => void;
@@ -26,6 +32,8 @@ export interface SimulatedCardOptions {
   readonly random?: RandomSource;
   /** ATR to answer (default `DEFAULT_ATR`, see `atr.ts`). */
   readonly atr?: Uint8Array;
+  /** Non-volatile memory: commits are staged there and made durable by `sync()` (default: none, in memory only). */
+  readonly storage?: CardStorage;
 }
 
 /** The default catalogue: the echo test applet, built in. */
@@ -44,6 +52,10 @@ export class SimulatedCard {
   readonly #channels = new ChannelManager();
   readonly #listeners = new Set<ChangeListener>();
   #powered = false;
+  #storage: CardStorage | undefined;
+  /** Commits so far, and the last one known durable with its state (what a failed write goes back to). */
+  #seq = 0;
+  #durable: { seq: number; state: CardState; json: string };
 
   /** Use `createCard` or `SimulatedCard.fromState`. */
   constructor(state: CardState, catalogue: AppletCatalogue, options: SimulatedCardOptions = {}) {
@@ -52,6 +64,48 @@ export class SimulatedCard {
     this.#catalogue = catalogue;
     this.#random = options.random ?? systemRandom;
     this.#atr = (options.atr ?? DEFAULT_ATR).slice();
+    this.#storage = options.storage;
+    this.#durable = { seq: 0, state: this.#state, json: this.#json };
+  }
+
+  /**
+   * Give the card its non-volatile memory after construction (a phone's storage is made from its record).
+   * The current state counts as durable: the caller has just loaded or written it.
+   */
+  attachStorage(storage: CardStorage): void {
+    if (this.#storage) throw new Error('SimulatedCard: a storage is attached already');
+    this.#storage = storage;
+    this.#durable = { seq: this.#seq, state: this.#state, json: this.#json };
+  }
+
+  /**
+   * The durability barrier: resolves when every change committed so far is durable. Transports await it
+   * before a response leaves the card. On a storage failure the card returns to its last durable state,
+   * closes every channel and session (as after a tear), and the promise rejects with the storage's error.
+   */
+  async sync(): Promise<void> {
+    const storage = this.#storage;
+    if (!storage || this.#durable.seq === this.#seq) return;
+    const target = { seq: this.#seq, state: this.#state, json: this.#json };
+    try {
+      await storage.sync();
+    } catch (e) {
+      if (this.#seq > this.#durable.seq) this.#revert();
+      throw e;
+    }
+    if (target.seq > this.#durable.seq) this.#durable = target;
+  }
+
+  #revert(): void {
+    const d = this.#durable;
+    this.#state = d.state;
+    this.#json = d.json;
+    this.#seq++;
+    // The reverted state is what the storage holds or will hold after the next barrier.
+    this.#storage?.stage(d.json);
+    this.#channels.clear();
+    if (this.#powered) this.#channels.reset(defaultSelected(this.#state).aid);
+    for (const l of this.#listeners) l(d.json);
   }
 
   /** Rebuild a card from `serializeCard` output; throws `CardStateError` for a bad file. */
@@ -88,6 +142,8 @@ export class SimulatedCard {
       if (json !== this.#json) {
         this.#state = draft;
         this.#json = json;
+        this.#seq++;
+        this.#storage?.stage(json);
         for (const l of this.#listeners) l(json);
       }
     }

@@ -1,9 +1,11 @@
 /**
  * A simulated card whose persistent state lives in a JSON file: loaded when the file exists,
- * created from a profile when it does not, written atomically (temp file + rename) after every
- * committed change so a crash never leaves half a file.
+ * created from a profile when it does not. The file is the card's storage (`DurableFile`): every
+ * committed change is written atomically and durably (temp file, fsync, rename, directory fsync) before
+ * the transport lets the response go (the card persists before it answers, issue 8 §3).
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { DurableFile, writeFileDurablySync } from '../device/durable-file.ts';
 import { SimulatedCard, createCard, type ProfileName } from '../card/index.ts';
 import { CardStateError } from '../card/errors.ts';
 import { UsageError } from './errors.ts';
@@ -23,13 +25,11 @@ function phoneRecord(json: string): Record<string, unknown> | undefined {
 }
 
 export function saveCardState(file: string, json: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, json, { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileDurablySync(file, json);
 }
 
 /**
- * Open the card stored in `file` (or create it with `profile`), and save it after every change.
+ * Open the card stored in `file` (or create it with `profile`); the file becomes the card's storage, written durably before each answer.
  * `file` may also be a phone file of `opentsm up` (`<data>/phones/<ICCID>.json`): its secure element's state
  * is used and written back into it. A file that is neither is refused with a readable message and left
  * untouched.
@@ -52,7 +52,8 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
       }
       throw e;
     }
-    card.onChange((state) => saveCardState(file, phone ? JSON.stringify({ ...phone, cardState: state }) : state));
+    const storage = new DurableFile(file, { blocking: true });
+    card.attachStorage({ stage: (state) => storage.stage(phone ? JSON.stringify({ ...phone, cardState: state }) : state), sync: () => storage.sync() });
     return { card, created: false };
   }
   const card = createCard({ profile: profile ?? 'scp03' });
@@ -61,6 +62,6 @@ export function openCardFile(file: string, profile: ProfileName | undefined): { 
   } catch (e) {
     throw new UsageError('BAD_VALUE', `cannot create card state ${file}: ${(e as Error).message}`);
   }
-  card.onChange((state) => saveCardState(file, state));
+  card.attachStorage(new DurableFile(file, { blocking: true }));
   return { card, created: true };
 }

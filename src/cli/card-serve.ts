@@ -1,7 +1,7 @@
 /**
  * `opentsm card serve --vpcd [HOST:PORT] [--state FILE] [--scp 02|03]`: attach a simulated card to
- * vpcd so that pcscd and every PC/SC program see it. Runs until interrupted; the state is saved after
- * every change; the connection comes back when pcscd restarts.
+ * vpcd so that pcscd and every PC/SC program see it. Runs until interrupted; every change of state is
+ * written durably before the card answers (issue 8 §3); the connection comes back when pcscd restarts.
  */
 import { createCard } from '../card/index.ts';
 import { serveVpcd } from '../transport/vpcd.ts';
@@ -11,7 +11,7 @@ import { UsageError } from './errors.ts';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'vpcd', kind: 'optional-value', valueName: '[HOST:PORT]', help: 'connect to vpcd (default 127.0.0.1:35963)' },
-  { name: 'state', kind: 'value', valueName: 'FILE', help: 'card state file: loaded when present, created when not, saved after every change' },
+  { name: 'state', kind: 'value', valueName: 'FILE', help: 'card state file: loaded when present, created when not; every change is on disk (fsync) before the card answers' },
   { name: 'scp', kind: 'value', valueName: '02|03', help: 'profile of a new card: SCP03 (KVN 30, i=70) or SCP02 (KVN 20, i=55); default 03' },
   { name: 'help', kind: 'flag', help: 'this text' },
 ];

@@ -114,12 +114,16 @@ export class AdminAgent {
             throw e;
           }
         },
-        execute: (script) =>
-          runTargetedScript(
+        execute: async (script) => {
+          const done = await runTargetedScript(
             script,
             async (capdu) => card.process(capdu),
             async (body) => executeScript(body, (capdu) => card.process(capdu)),
-          ),
+          );
+          // The script's responses leave the phone together: one durability barrier for all of them.
+          await card.sync?.();
+          return done;
+        },
         retry: { maxRetries: this.#o.maxRetries ?? 5, delayMs: this.#o.retryDelayMs ?? 10 },
         onEvent: (e) => {
           if (e.type === 'resume') this.stats.resumes++;

@@ -53,6 +53,7 @@ export class Device {
             log.push({ command: toHex(c).toUpperCase(), response: toHex(r).toUpperCase() });
             return r;
           },
+          ...(options.card.sync ? { sync: () => options.card.sync!() } : {}),
         }
       : options.card;
     options.card.powerOn();

@@ -6,3 +6,4 @@ export { PskHttpsClient, AGENT_PSK_CIPHERS, type PskHttpsOptions, type HttpReply
 export { LongPollPushClient, type LongPollPushClientOptions } from './push-long-poll.ts';
 export { DeviceError, type DeviceErrorCode } from './errors.ts';
 export { type DeviceHooks, type SpsHook, type NfcHook, type CommerceHook } from './hooks.ts';
+export { DurableFile, writeFileDurably, writeFileDurablySync, type DurableFileOptions } from './durable-file.ts';

@@ -5,10 +5,11 @@
  * same phones back. This is the phones' side; the platforms hold their own copies (sealed) in their databases.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCard, SimulatedCard } from '../card/index.ts';
 import { fromHex, toHex } from '../core/bytes.ts';
+import { DurableFile, writeFileDurably } from '../device/durable-file.ts';
 
 export const PHONE_FORMAT = 'opentsm-phone';
 export const ISD_AID = 'A000000151000000';
@@ -101,56 +102,47 @@ export async function loadPhones(dataDir: string): Promise<PhoneRecord[]> {
   return out;
 }
 
-/** Write a phone file atomically (temp file + rename), readable by its owner only. */
+function phoneFile(dataDir: string, iccid: string): string {
+  return join(phonesDir(dataDir), `${iccid}.json`);
+}
+
+/** Write a phone file atomically and durably (temp file, fsync, rename, directory fsync), readable by its owner only. */
 export async function savePhone(dataDir: string, record: PhoneRecord): Promise<void> {
-  const dir = phonesDir(dataDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${record.iccid}.json`);
-  await writeFile(`${file}.tmp`, JSON.stringify(record), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await mkdir(phonesDir(dataDir), { recursive: true, mode: 0o700 });
+  await writeFileDurably(phoneFile(dataDir, record.iccid), JSON.stringify(record));
 }
 
 /**
- * Save a phone whenever its SE state changes, at most every `delayMs` (the card commits many changes per
- * session); `flush()` writes what is pending (on shutdown).
+ * The phones' non-volatile memory: each phone file is its SE's storage (`DurableFile`, the card's
+ * `CardStorage` port). Every committed change of the card is staged into the phone record, and the
+ * transports (admin agent: once per RAM script; reader: once per APDU) make it durable before the
+ * responses leave the card — a phone killed at any moment comes back with every change it acknowledged
+ * (issue 8 §3). `flush()` makes what is staged durable (on shutdown).
  */
 export class PhoneSaver {
   readonly #dataDir: string;
-  readonly #delayMs: number;
-  readonly #pending = new Map<string, PhoneRecord>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #files = new Map<string, DurableFile>();
 
-  constructor(dataDir: string, delayMs = 250) {
+  constructor(dataDir: string) {
     this.#dataDir = dataDir;
-    this.#delayMs = delayMs;
   }
 
-  /** Keep `record.cardState` in step with `card` and save it after changes. */
+  /** Make `record`'s file the storage of `card` (whose state is `record.cardState`, already saved). */
   watch(record: PhoneRecord, card: SimulatedCard): () => void {
-    return card.onChange((json) => {
-      record.cardState = json;
-      this.schedule(record);
+    const file = new DurableFile(phoneFile(this.#dataDir, record.iccid));
+    this.#files.set(record.iccid, file);
+    card.attachStorage({
+      stage: (json) => {
+        record.cardState = json;
+        file.stage(JSON.stringify(record));
+      },
+      sync: () => file.sync(),
     });
-  }
-
-  schedule(record: PhoneRecord): void {
-    this.#pending.set(record.iccid, record);
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#delayMs);
+    return () => this.#files.delete(record.iccid);
   }
 
   async flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const batch = [...this.#pending.values()];
-    this.#pending.clear();
-    this.#writing = this.#writing.then(async () => {
-      for (const r of batch) await savePhone(this.#dataDir, r);
-    });
-    await this.#writing;
+    await Promise.all([...this.#files.values()].map((f) => f.sync()));
   }
 }
 

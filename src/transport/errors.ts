@@ -24,7 +24,9 @@ export type TransportErrorCode =
   /** No answer within the time limit. */
   | 'TIMEOUT'
   /** The peer broke the wire protocol (bad frame, bad length). */
-  | 'PROTOCOL';
+  | 'PROTOCOL'
+  /** The card could not keep a change of its state (its storage failed); its answer was withheld. */
+  | 'CARD_MEMORY';
 
 export class TransportError extends OpentsmError {
   declare readonly code: TransportErrorCode;

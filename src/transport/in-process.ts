@@ -1,6 +1,7 @@
 /**
  * In-process transport: a `CardChannel` straight onto a `CardPort` (the simulator in the same
- * process), powered on at the first command. Optional trace hook for APDU logs.
+ * process), powered on at the first command. Optional trace hook for APDU logs. Each response is returned
+ * only after the card's durability barrier (`CardPort.sync`).
  */
 import type { CardChannel } from '../apdu/channel.ts';
 import type { CardPort } from './card-port.ts';
@@ -46,6 +47,14 @@ export class InProcessChannel implements CardChannel {
     if (this.#atr === undefined) this.powerOn();
     const cmd = command.slice();
     const resp = this.#port.process(cmd).slice();
+    // The card persists before it answers: the response leaves only once its change of state is durable.
+    if (this.#port.sync) {
+      try {
+        await this.#port.sync();
+      } catch (e) {
+        throw new TransportError('CARD_MEMORY', `the card could not keep its state: ${(e as Error).message}`, { cause: e });
+      }
+    }
     this.#onExchange?.(cmd.slice(), resp.slice());
     return resp;
   }

@@ -66,6 +66,8 @@ export interface VpcdReply {
 
 /** 6F00: what the card answers when processing a command threw. */
 const SW_NO_PRECISE_DIAGNOSIS = Uint8Array.of(0x6f, 0x00);
+/** 6581 (ISO/IEC 7816-4 §5.6: memory failure): the card could not keep the change; it is undone. */
+const SW_MEMORY_FAILURE = Uint8Array.of(0x65, 0x81);
 
 /** The card side of one vpcd message, driving a `CardPort`. */
 export class VpcdSession {
@@ -87,6 +89,22 @@ export class VpcdSession {
   detach(): void {
     if (this.#powered) this.#card.powerOff();
     this.#powered = false;
+  }
+
+  /**
+   * `handle`, then the card's durability barrier (`CardPort.sync`) before an APDU's answer may go out: the
+   * card persists before it answers. When the card cannot keep its state the answer is 6581 instead.
+   * Messages must be handled one after the other (await each).
+   */
+  async handleDurably(message: Uint8Array): Promise<VpcdReply> {
+    const out = this.handle(message);
+    if (message.length <= 1 || out.reply === undefined || !this.#card.sync) return out;
+    try {
+      await this.#card.sync();
+      return out;
+    } catch (e) {
+      return { reply: SW_MEMORY_FAILURE.slice(), error: new TransportError('CARD_MEMORY', `the card could not keep its state: ${(e as Error).message}`, { cause: e }) };
+    }
   }
 
   handle(message: Uint8Array): VpcdReply {

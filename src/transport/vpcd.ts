@@ -91,11 +91,15 @@ function runConnection(host: string, port: number, session: VpcdSession, options
       connected = true;
       options.onStateChange?.('connected');
     });
+    // One message after the other: an answer goes out only after the card's state change is durable.
+    let queue: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
       for (const message of reader.push(chunk)) {
-        const { reply, error: problem } = session.handle(message);
-        if (problem !== undefined) options.onError?.(problem);
-        if (reply !== undefined && !socket.destroyed) socket.write(encodeVpcdFrame(reply));
+        queue = queue.then(async () => {
+          const { reply, error: problem } = await session.handleDurably(message);
+          if (problem !== undefined) options.onError?.(problem);
+          if (reply !== undefined && !socket.destroyed) socket.write(encodeVpcdFrame(reply));
+        });
       }
     });
     socket.on('error', (e) => {

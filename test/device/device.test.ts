@@ -132,3 +132,34 @@ test('defaultAgentId keeps what a se-id value allows', () => {
   assert.equal(defaultAgentId('dev-0'), '//se-id/dev/dev0');
   assert.equal(defaultAgentId('---'), '//se-id/dev/0');
 });
+
+test('agent (issue 8 §3): the changes of one RAM script are made durable together, once, before its response is POSTed', async () => {
+  const order: string[] = [];
+  const iu = (c: string) => fromHex(`8050300008${c}`);
+  const s = await fakeServer([
+    { status: 200, headers: scriptHeaders('/ram/abc/1'), body: encodeCommandScript([iu('0102030405060708'), iu('1112131415161718'), fromHex('80CA006600')], 'indefinite') },
+  ]);
+  const card = createCard();
+  card.attachStorage({
+    stage: () => void order.push('stage'),
+    sync: async () => void order.push('durable'),
+  });
+  const seen = s.seen;
+  const d = new Device({ id: 'p1', card, serverUrl: s.url, pskIdentity: 'id', psk: KEY, logApdus: true });
+  const posts = () => seen.length;
+  const origPush = seen.push.bind(seen);
+  seen.push = (...items) => {
+    for (const _ of items) order.push(`post ${posts() + 1}`);
+    return origPush(...items);
+  };
+  try {
+    await d.wake();
+    // Both INITIALIZE UPDATEs moved the sequence counter; one barrier covers them, and it comes before the POST
+    // that carries their responses off the phone.
+    assert.deepEqual(order, ['post 1', 'stage', 'stage', 'durable', 'post 2']);
+    assert.equal(d.apduLog!.length, 3);
+  } finally {
+    d.stop();
+    await s.close();
+  }
+});
