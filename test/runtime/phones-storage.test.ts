@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '../../src/core/bytes.ts';
-import { loadPhones, manufacturePhone, PhoneSaver, savePhone } from '../../src/cli/phones.ts';
+import { loadPhones, manufacturePhone, PhoneSaver, savePhone } from '../../src/runtime/phones.ts';
 
 test('issue 8 §3: a phone\'s SE change is in its file when the barrier resolves, with the phone record intact', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'opentsm-phones-'));
