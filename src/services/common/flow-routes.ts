@@ -4,7 +4,7 @@
  * hold key check values and references the console has no use for). Mounted by the issuer and the provider;
  * each decides who may see a flow (`visible`); a flow the caller may not see is 404, as one that does not exist.
  */
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { notFound } from '../../platform/errors.ts';
 import type { FlowRecord } from '../../platform/flows/store.ts';
 import type { FlowDeps } from './deps.ts';
@@ -62,7 +62,7 @@ export function flowView(f: FlowRecord): FlowView {
 }
 
 export interface FlowRouteOptions {
-  readonly preHandler: preHandlerAsyncHookHandler;
+  readonly onRequest: onRequestAsyncHookHandler;
   /** Whether the caller of `request` may see `flow`. */
   readonly visible: (request: FastifyRequest, flow: FlowRecord) => Promise<boolean> | boolean;
 }
@@ -71,7 +71,7 @@ export async function flowRoutes(app: FastifyInstance, deps: Pick<FlowDeps, 'flo
   app.get<{ Params: { flowId: string } }>(
     '/v1/flows/:flowId',
     {
-      preHandler: options.preHandler,
+      onRequest: options.onRequest,
       schema: { summary: 'A flow: its step, status, attempts and last error', tags: ['flows'], params: flowParams, response: { 200: flowViewSchema } },
     },
     async (request) => {

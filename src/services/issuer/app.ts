@@ -44,7 +44,7 @@ export async function buildIssuerApp(options: IssuerAppOptions): Promise<Fastify
   // A provider sees the flows of its own SSDs; the operator every flow.
   const db = options.deps.db;
   await flowRoutes(app, options.deps, {
-    preHandler: requireCaller(db, 'operator', 'provider'),
+    onRequest: requireCaller(db, 'operator', 'provider'),
     visible: async (request, flow) => {
       const p = providerOf(request);
       if (p === undefined) return true;

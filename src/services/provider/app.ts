@@ -64,7 +64,7 @@ export async function buildProviderApp(options: ProviderAppOptions): Promise<Pro
   await campaignRoutes(app, campaigns, caller);
   await instanceRoutes(app, instances, caller);
   // Every flow of this service is the provider's own: its callers (the operator) see them all.
-  await flowRoutes(app, options.deps, { preHandler: caller, visible: () => true });
+  await flowRoutes(app, options.deps, { onRequest: caller, visible: () => true });
   app.addHook('onClose', async () => campaigns.close());
   return { app, campaigns, instances, locks };
 }

@@ -178,7 +178,7 @@ export async function ssdRoutes(app: FastifyInstance, deps: FlowDeps, options: I
   app.get<{ Params: SsdParams }>(
     '/v1/cards/:cardId/ssds/:aid',
     {
-      preHandler: anyone,
+      onRequest: anyone,
       schema: { summary: 'One SSD the issuer knows: state, key version, KCVs, whether it holds keys (a provider sees its own)', tags: ['ssds'], params: ssdParams, response: { 200: ssdViewSchema } },
     },
     async (request) => {

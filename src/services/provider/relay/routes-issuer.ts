@@ -28,7 +28,7 @@ export async function issuerRoutes(app: FastifyInstance, options: { relay: Termi
   app.post(
     '/v1/relay/terminals/:terminalId/conversations',
     {
-      preHandler: issuerOnly,
+      onRequest: issuerOnly,
       schema: {
         summary: 'Wait for the card in a terminal and hold it (one conversation: the secure channel session of a flow step)',
         tags: ['relay'],
@@ -49,7 +49,7 @@ export async function issuerRoutes(app: FastifyInstance, options: { relay: Termi
   app.post(
     '/v1/relay/terminals/:terminalId/conversations/:cid/scripts',
     {
-      preHandler: issuerOnly,
+      onRequest: issuerOnly,
       schema: { summary: "The issuer's C-APDUs inside its conversation", tags: ['relay'], params: conversationParams, body: relayScriptBodySchema, response: { 200: relayScriptAnswerSchema } },
     },
     async (request) => {
@@ -66,7 +66,7 @@ export async function issuerRoutes(app: FastifyInstance, options: { relay: Termi
   app.delete(
     '/v1/relay/terminals/:terminalId/conversations/:cid',
     {
-      preHandler: issuerOnly,
+      onRequest: issuerOnly,
       schema: { summary: 'End the conversation: the card goes to the next in line', tags: ['relay'], params: conversationParams, response: { 204: { description: 'Ended', type: 'null' } } },
     },
     async (request, reply) => {
