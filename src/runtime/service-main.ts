@@ -10,7 +10,7 @@
  *
  * Every certificate comes from the platform's internal CA in `DIR/tls` (the launcher creates it first). When the
  * service listens, one JSON line goes to stdout: `{"service":…,"url":…}` (the OTA adds `ramUrl`); SIGTERM or
- * SIGINT close it and the process exits 0. The OTA wakes phones in other processes by long poll
+ * SIGINT close it, it prints `{"stopped":true,"maxRssKb":N}` (its peak RSS) and the process exits 0. The OTA wakes phones in other processes by long poll
  * (LongPollPushGateway): no phone runs here.
  */
 import { parseArgs } from 'node:util';
@@ -115,7 +115,7 @@ if (import.meta.main) {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       running.close().then(
-        () => process.exit(0),
+        () => process.stdout.write(JSON.stringify({ stopped: true, maxRssKb: process.resourceUsage().maxRSS }) + '\n', () => process.exit(0)),
         (e: unknown) => {
           process.stderr.write(`closing failed: ${String(e)}\n`);
           process.exit(1);
