@@ -1,21 +1,27 @@
 /**
- * SSD hand-overs per second through the real services: `POST /v1/cards/{id}/ssds` at the provider (mutual
+ * SSD hand-overs per second through the real services (issue 8 §6): `POST /v1/cards/{id}/ssds` at the provider (mutual
  * TLS) → provider asks the issuer (mutual TLS) → the issuer creates the SSD through the ISD and delivers its
  * initial keys (OTA admin API, mutual TLS → RAM over HTTP on PSK-TLS → the phone's admin agent → simulated
- * card), extradites it, hands the keys over → the provider replaces them (again over OTA). The phones run in
- * a child process (DeviceFleet; push triggers over IPC standing in for SMS), so that services and phones use
- * both cores. Reports hand-overs/s, p50/p99 latency per hand-over and peak RSS of both processes.
+ * card), extradites it, hands the keys over → the provider replaces them (again over OTA).
  *
- *   npm run bench -- provisioning [--db sqlite|postgres] [--devices 1000] [--seconds 10] [--concurrency 8]
- *                                 [--phones child|in-process]
+ * --mode multi-process (default): OTA, CA, issuer and provider each in its own process (runtime/multi-process.ts),
+ * the phones in a child process woken by long poll, this process only sends the requests. --mode single: the
+ * services in this process (startPlatform), the phones in a child process (push triggers over IPC standing in
+ * for SMS) or in this one. Reports hand-overs/s, p50/p99 latency per hand-over and the peak RSS of each process.
+ *
+ *   npm run bench -- provisioning [--mode multi-process|single] [--db sqlite|postgres] [--devices 1000]
+ *                                 [--seconds 10] [--concurrency 8] [--phones child|in-process] [--cpu-prof DIR]
  * PostgreSQL: the private cluster of scripts/postgres.sh (started when not running), a fresh database.
+ * --cpu-prof DIR: V8 CPU profiles of the service processes (multi-process) written to DIR.
  */
 import { fork, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startPlatform, PROVIDER_AID_PREFIX, type Platform } from '../src/runtime/index.ts';
+import { startPlatform, PROVIDER_AID_PREFIX } from '../src/runtime/index.ts';
+import { startMultiProcess } from '../src/runtime/multi-process.ts';
+import { runLongPollPhones } from '../src/runtime/long-poll-phones.ts';
 import type { PhoneRecord } from '../src/runtime/index.ts';
 import { SimulatedCard } from '../src/card/index.ts';
 import { fromHex } from '../src/core/bytes.ts';
@@ -29,6 +35,8 @@ import type { PushTrigger } from '../src/transport/ram-http/trigger.ts';
 const HERE = fileURLToPath(import.meta.url);
 
 interface Options {
+  mode: 'multi-process' | 'single';
+  cpuProf: string | undefined;
   db: 'sqlite' | 'postgres';
   devices: number;
   seconds: number;
@@ -37,7 +45,7 @@ interface Options {
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { db: 'sqlite', devices: 1000, seconds: 10, concurrency: 8, phones: 'child' };
+  const o: Options = { mode: 'multi-process', cpuProf: undefined, db: 'sqlite', devices: 1000, seconds: 10, concurrency: 8, phones: 'child' };
   for (let i = 0; i < args.length; i++) {
     const [k, v] = [args[i], args[i + 1]];
     const num = (min: number) => {
@@ -46,12 +54,14 @@ function parse(args: string[]): Options {
       i++;
       return n;
     };
-    if (k === '--db' && (v === 'sqlite' || v === 'postgres')) (o.db = v), i++;
+    if (k === '--mode' && (v === 'multi-process' || v === 'single')) (o.mode = v), i++;
+    else if (k === '--cpu-prof' && v !== undefined) (o.cpuProf = v), i++;
+    else if (k === '--db' && (v === 'sqlite' || v === 'postgres')) (o.db = v), i++;
     else if (k === '--phones' && (v === 'child' || v === 'in-process')) (o.phones = v), i++;
     else if (k === '--devices') o.devices = num(1);
     else if (k === '--seconds') o.seconds = num(1);
     else if (k === '--concurrency') o.concurrency = num(1);
-    else throw new Error(`unknown or bad argument ${k} (--db sqlite|postgres, --devices N, --seconds N, --concurrency N, --phones child|in-process)`);
+    else throw new Error(`unknown or bad argument ${k} (--mode multi-process|single, --db sqlite|postgres, --cpu-prof DIR, --devices N, --seconds N, --concurrency N, --phones child|in-process)`);
   }
   return o;
 }
@@ -84,14 +94,14 @@ async function postgresUrl(): Promise<string> {
   return url.replace(/\/[^/]*$/, '/opentsm_bench');
 }
 
-async function startPhones(platform: Platform, push: IpcPushGateway): Promise<{ child: ChildProcess; stop(): Promise<number> }> {
+async function startPhones(platform: { urls: { ota: string }; phones: readonly PhoneRecord[] }, push: IpcPushGateway | 'long-poll'): Promise<{ child: ChildProcess; stop(): Promise<number> }> {
   const child = fork(HERE, ['--phones-child'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-  push.child = child;
+  if (push !== 'long-poll') push.child = child;
   const ready = new Promise<void>((resolve, reject) => {
     child.once('message', (m: { type: string }) => (m.type === 'ready' ? resolve() : reject(new Error(String(m.type)))));
     child.once('exit', (c) => reject(new Error(`phones process exited ${c}`)));
   });
-  child.send({ type: 'start', ramUrl: platform.urls.ota, phones: platform.phones });
+  child.send({ type: 'start', ramUrl: platform.urls.ota, phones: platform.phones, longPoll: push === 'long-poll' });
   await ready;
   return {
     child,
@@ -113,8 +123,13 @@ function phonesChild(): void {
     },
   };
   let fleet: DeviceFleet | undefined;
-  process.on('message', (m: { type: string; ramUrl?: string; phones?: PhoneRecord[]; trigger?: PushTrigger }) => {
-    if (m.type === 'start') {
+  let stopLongPoll: (() => Promise<void>) | undefined;
+  process.on('message', (m: { type: string; ramUrl?: string; phones?: PhoneRecord[]; trigger?: PushTrigger; longPoll?: boolean }) => {
+    if (m.type === 'start' && m.longPoll === true) {
+      const running = runLongPollPhones(m.phones!, (p) => SimulatedCard.fromState(p.cardState), m.ramUrl!);
+      stopLongPoll = () => running.stop();
+      process.send!({ type: 'ready' });
+    } else if (m.type === 'start') {
       fleet = new DeviceFleet({ serverUrl: m.ramUrl!, push });
       for (const p of m.phones!) fleet.add({ id: p.iccid, card: SimulatedCard.fromState(p.cardState), pskIdentity: p.pskIdentity, psk: fromHex(p.psk), retryDelayMs: 20, maxRetries: 5 });
       process.send!({ type: 'ready' });
@@ -123,7 +138,7 @@ function phonesChild(): void {
       if (h) queueMicrotask(() => h(m.trigger!));
     } else if (m.type === 'stop') {
       fleet?.stop();
-      process.send!({ type: 'stopped', maxRssKb: process.resourceUsage().maxRSS }, () => process.exit(0));
+      void (stopLongPoll?.() ?? Promise.resolve()).then(() => process.send!({ type: 'stopped', maxRssKb: process.resourceUsage().maxRSS }, () => process.exit(0)));
     }
   });
 }
@@ -133,19 +148,21 @@ async function run(o: Options): Promise<void> {
   const database: DatabaseSettings | undefined = o.db === 'postgres' ? { driver: 'postgres', url: await postgresUrl(), poolSize: 16 } : undefined;
   const push = new IpcPushGateway();
   const t0 = performance.now();
-  const platform = await startPlatform({
-    dataDir: dir,
-    devices: o.devices,
-    ports: 'any',
-    logLevel: 'silent',
-    persistPhones: false,
-    terminals: false,
-    registrationConcurrency: 32,
-    ...(o.phones === 'child' ? { phones: 'none' as const, push } : {}),
-    ...(database !== undefined ? { database } : {}),
-  });
-  const phones = o.phones === 'child' ? await startPhones(platform, push) : undefined;
-  process.stdout.write(`platform up with ${o.devices} phones (${o.phones === 'child' ? 'in a child process' : 'in process'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${o.db}; ${o.concurrency} hand-overs at once\n`);
+  const common = { dataDir: dir, devices: o.devices, ports: 'any' as const, logLevel: 'silent' as const, persistPhones: false, terminals: false, registrationConcurrency: 32, ...(database !== undefined ? { database } : {}) };
+  let platform: { urls: { ota: string }; phones: readonly PhoneRecord[]; operator: { provider: import('../src/platform/http/client.ts').PlatformClient }; close(): Promise<void> };
+  let servicesRss: () => string;
+  if (o.mode === 'multi-process') {
+    const mp = await startMultiProcess({ ...common, phones: 'none', ...(o.cpuProf !== undefined ? { nodeOptions: ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] } : {}) });
+    platform = mp;
+    servicesRss = () => [...mp.peakRssKb].map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`).join(', ') + ' MiB';
+  } else {
+    platform = await startPlatform({ ...common, ...(o.phones === 'child' ? { phones: 'none' as const, push } : {}) });
+    servicesRss = () => `services ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
+  }
+  const phones = o.mode === 'multi-process' ? await startPhones(platform, 'long-poll') : o.phones === 'child' ? await startPhones(platform, push) : undefined;
+  process.stdout.write(
+    `platform up (${o.mode}) with ${o.devices} phones (${phones ? 'in a child process' : 'in process'}${o.mode === 'multi-process' ? ', long poll' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${o.db}; ${o.concurrency} hand-overs at once\n`,
+  );
 
   const ids = platform.phones.map((p) => p.iccid);
   let next = 0;
@@ -188,13 +205,13 @@ async function run(o: Options): Promise<void> {
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   const childRssKb = phones ? await phones.stop() : 0;
-  const rssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(
-    `${o.db.padEnd(8)} ${(latencies.length / elapsed).toFixed(1).padStart(6)} hand-overs/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p99 ${pct(latencies, 99).toFixed(1)} ms  ` +
-      `(${latencies.length} in ${elapsed.toFixed(1)} s, ${failures} failed${firstError ? `: ${firstError}` : ''})  ` +
-      `peak RSS services ${rssMb.toFixed(0)} MiB${phones ? `, phones ${(childRssKb / 1024).toFixed(0)} MiB` : ''}\n`,
-  );
   await platform.close();
+  const benchRss = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(
+    `${o.mode} ${o.db.padEnd(8)} ${(latencies.length / elapsed).toFixed(1).padStart(6)} hand-overs/s  p50 ${pct(latencies, 50).toFixed(1)} ms  p99 ${pct(latencies, 99).toFixed(1)} ms  ` +
+      `(${latencies.length} in ${elapsed.toFixed(1)} s, ${failures} failed${firstError ? `: ${firstError}` : ''})  ` +
+      `peak RSS ${servicesRss()}${phones ? `, phones ${(childRssKb / 1024).toFixed(0)} MiB` : ''}${o.mode === 'multi-process' ? `, bench ${benchRss.toFixed(0)} MiB` : ''}\n`,
+  );
   await rm(dir, { recursive: true, force: true });
 }
 
