@@ -12,8 +12,8 @@ after(() => {
 export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 /** Start `opentsm up`, resolve with its output once the ready line came; `stop` sends SIGTERM and awaits the exit. */
-export async function up(dir: string, devices: number) {
-  const child = spawn(NODE, [MAIN, 'up', '--data', dir, '--devices', String(devices), '--any-ports'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function up(dir: string, devices: number, extra: readonly string[] = []) {
+  const child = spawn(NODE, [MAIN, 'up', '--data', dir, '--devices', String(devices), '--any-ports', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

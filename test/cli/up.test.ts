@@ -43,6 +43,27 @@ test('opentsm up: ready with URLs, SIGTERM stops cleanly, restart reuses the dat
   }
 });
 
+test('opentsm up --processes: one process per service, the same data folder layout, SIGTERM stops all', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'opentsm-up-'));
+  try {
+    const p = await up(dir, 2, ['--processes']);
+    const m = /processes {7}ota (\d+), ca (\d+), issuer (\d+), provider (\d+)/.exec(p.output());
+    assert.ok(m, p.output());
+    const pids = m.slice(1).map(Number);
+    assert.equal(new Set(pids).size, 4);
+    assert.match(p.output(), /phones {10}2 \(2 manufactured now\)/);
+    const descriptor = JSON.parse(await readFile(join(dir, PLATFORM_FILE), 'utf8')) as { urls: Record<string, string> };
+    assert.deepEqual(Object.keys(descriptor.urls).sort(), ['ca', 'issuer', 'ota', 'otaAdmin', 'provider', 'terminals']);
+    for (const f of ['issuer.db', 'provider.db', 'ota.db', 'kek.key', 'tls/ca.crt', 'tls/operator.crt']) assert.ok(existsSync(join(dir, f)), f);
+    assert.equal(await p.stop(), 0);
+    assert.equal(p.errors(), '');
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `service process ${pid} is gone`);
+    assert.equal(existsSync(join(dir, PLATFORM_FILE)), false);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('opentsm up: bad input → readable errors, exit 2, nothing started', () => {
   const cases: [string[], RegExp][] = [
     [['up', '--devices', '-1'], /--devices needs a value|--devices: not a number/],
