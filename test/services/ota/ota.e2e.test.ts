@@ -130,6 +130,8 @@ test('time-out: a phone that never answers gives OtaError TIMEOUT and leaves no 
     let settled = false;
     const pending = r.ota.channel('dev0', { timeoutMs: 150 }).transmit(fromHex('80CA006600'));
     pending.then(() => (settled = true), () => (settled = true));
+    // The script waits its turn for the card (one conversation) before it is queued: let those steps run.
+    for (let turns = 0; turns < 50 && !timers.some((t) => t.ms === 150); turns++) await new Promise<void>((resolve) => setImmediate(resolve));
     const timeout = timers.find((t) => t.ms === 150);
     assert.ok(timeout !== undefined, 'the script time limit is a 150 ms timer');
     await Promise.resolve();
