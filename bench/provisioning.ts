@@ -11,6 +11,7 @@
  *
  *   npm run bench -- provisioning [--mode multi-process|single] [--db sqlite|postgres] [--devices 1000]
  *                                 [--seconds 10] [--concurrency 8] [--phones child|in-process] [--cpu-prof DIR]
+ *                                 [--long-poll (single: phones woken by long poll, as in multi-process)]
  * PostgreSQL: the private cluster of scripts/postgres.sh (started when not running), a fresh database.
  * --cpu-prof DIR: V8 CPU profiles of the service processes (multi-process) written to DIR.
  */
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { startPlatform, PROVIDER_AID_PREFIX } from '../src/runtime/index.ts';
 import { startMultiProcess } from '../src/runtime/multi-process.ts';
 import { runLongPollPhones } from '../src/runtime/long-poll-phones.ts';
+import { LongPollPushGateway } from '../src/services/ota/push-long-poll.ts';
 import type { PhoneRecord } from '../src/runtime/index.ts';
 import { SimulatedCard } from '../src/card/index.ts';
 import { fromHex } from '../src/core/bytes.ts';
@@ -36,6 +38,8 @@ const HERE = fileURLToPath(import.meta.url);
 
 interface Options {
   mode: 'multi-process' | 'single';
+  /** single mode: wake the phones by long poll instead of IPC (as multi-process does). */
+  longPoll: boolean;
   cpuProf: string | undefined;
   db: 'sqlite' | 'postgres';
   devices: number;
@@ -45,7 +49,7 @@ interface Options {
 }
 
 function parse(args: string[]): Options {
-  const o: Options = { mode: 'multi-process', cpuProf: undefined, db: 'sqlite', devices: 1000, seconds: 10, concurrency: 8, phones: 'child' };
+  const o: Options = { mode: 'multi-process', longPoll: false, cpuProf: undefined, db: 'sqlite', devices: 1000, seconds: 10, concurrency: 8, phones: 'child' };
   for (let i = 0; i < args.length; i++) {
     const [k, v] = [args[i], args[i + 1]];
     const num = (min: number) => {
@@ -55,6 +59,7 @@ function parse(args: string[]): Options {
       return n;
     };
     if (k === '--mode' && (v === 'multi-process' || v === 'single')) (o.mode = v), i++;
+    else if (k === '--long-poll') o.longPoll = true;
     else if (k === '--cpu-prof' && v !== undefined) (o.cpuProf = v), i++;
     else if (k === '--db' && (v === 'sqlite' || v === 'postgres')) (o.db = v), i++;
     else if (k === '--phones' && (v === 'child' || v === 'in-process')) (o.phones = v), i++;
@@ -156,10 +161,10 @@ async function run(o: Options): Promise<void> {
     platform = mp;
     servicesRss = () => [...mp.peakRssKb].map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`).join(', ') + ' MiB';
   } else {
-    platform = await startPlatform({ ...common, ...(o.phones === 'child' ? { phones: 'none' as const, push } : {}) });
+    platform = await startPlatform({ ...common, ...(o.phones === 'child' ? { phones: 'none' as const, push: o.longPoll ? new LongPollPushGateway() : push } : {}) });
     servicesRss = () => `services ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
   }
-  const phones = o.mode === 'multi-process' ? await startPhones(platform, 'long-poll') : o.phones === 'child' ? await startPhones(platform, push) : undefined;
+  const phones = o.mode === 'multi-process' || o.longPoll ? await startPhones(platform, 'long-poll') : o.phones === 'child' ? await startPhones(platform, push) : undefined;
   process.stdout.write(
     `platform up (${o.mode}) with ${o.devices} phones (${phones ? 'in a child process' : 'in process'}${o.mode === 'multi-process' ? ', long poll' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${o.db}; ${o.concurrency} hand-overs at once\n`,
   );
