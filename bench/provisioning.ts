@@ -5,13 +5,14 @@
  * card), extradites it, hands the keys over → the provider replaces them (again over OTA).
  *
  * --mode multi-process (default): OTA, CA, issuer and provider each in its own process (runtime/multi-process.ts),
- * the phones in a child process woken by long poll, this process only sends the requests. --mode single: the
+ * the phones in a child process; the OTA process's push triggers come over IPC to this process, which passes
+ * them to the phones' process (the SMS gateway of this bench); this process also sends the requests. --mode single: the
  * services in this process (startPlatform), the phones in a child process (push triggers over IPC standing in
  * for SMS) or in this one. Reports hand-overs/s, p50/p99 latency per hand-over and the peak RSS of each process.
  *
  *   npm run bench -- provisioning [--mode multi-process|single] [--db sqlite|postgres] [--devices 1000]
  *                                 [--seconds 10] [--concurrency 8] [--phones child|in-process] [--cpu-prof DIR]
- *                                 [--long-poll (single: phones woken by long poll, as in multi-process)]
+ *                                 [--long-poll (phones woken by HTTPS long poll instead of push over IPC)]
  * PostgreSQL: the private cluster of scripts/postgres.sh (started when not running), a fresh database.
  * --cpu-prof DIR: V8 CPU profiles of the service processes (multi-process) written to DIR.
  */
@@ -157,16 +158,17 @@ async function run(o: Options): Promise<void> {
   let platform: { urls: { ota: string }; phones: readonly PhoneRecord[]; operator: { provider: import('../src/platform/http/client.ts').PlatformClient }; close(): Promise<void> };
   let servicesRss: () => string;
   if (o.mode === 'multi-process') {
-    const mp = await startMultiProcess({ ...common, phones: 'none', ...(o.cpuProf !== undefined ? { nodeOptions: ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] } : {}) });
+    const inProcess = o.phones === 'in-process' && !o.longPoll;
+    const mp = await startMultiProcess({ ...common, phones: inProcess ? 'in-process' : 'none', ...(o.longPoll ? { wake: 'long-poll' as const } : inProcess ? {} : { onPush: (t) => push.push(t) }), ...(o.cpuProf !== undefined ? { nodeOptions: ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] } : {}) });
     platform = mp;
     servicesRss = () => [...mp.peakRssKb].map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`).join(', ') + ' MiB';
   } else {
     platform = await startPlatform({ ...common, ...(o.phones === 'child' ? { phones: 'none' as const, push: o.longPoll ? new LongPollPushGateway() : push } : {}) });
     servicesRss = () => `services ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
   }
-  const phones = o.mode === 'multi-process' || o.longPoll ? await startPhones(platform, 'long-poll') : o.phones === 'child' ? await startPhones(platform, push) : undefined;
+  const phones = o.longPoll ? await startPhones(platform, 'long-poll') : o.phones === 'child' ? await startPhones(platform, push) : undefined;
   process.stdout.write(
-    `platform up (${o.mode}) with ${o.devices} phones (${phones ? 'in a child process' : 'in process'}${o.mode === 'multi-process' ? ', long poll' : ''}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${o.db}; ${o.concurrency} hand-overs at once\n`,
+    `platform up (${o.mode}) with ${o.devices} phones (${phones ? 'in a child process' : 'in process'}, ${o.longPoll ? 'long poll' : 'push over IPC'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${o.db}; ${o.concurrency} hand-overs at once\n`,
   );
 
   const ids = platform.phones.map((p) => p.iccid);

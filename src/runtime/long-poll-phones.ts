@@ -76,3 +76,13 @@ export function runLongPollPhones(phones: readonly PhoneRecord[], cards: (p: Pho
     },
   };
 }
+
+/** Run `phones` against the OTA server at `ramUrl`, woken by the triggers `relay` delivers (IPC from the OTA process). */
+export function runRelayedPhones(phones: readonly PhoneRecord[], cards: (p: PhoneRecord) => SimulatedCard, ramUrl: string, relay: PushSubscription): LongPollPhones {
+  const fleet = new DeviceFleet({ serverUrl: ramUrl, push: relay });
+  for (const p of phones) fleet.add({ id: p.iccid, card: cards(p), pskIdentity: p.pskIdentity, psk: fromHex(p.psk), retryDelayMs: 20, maxRetries: 5 });
+  return {
+    fleet,
+    stop: async () => fleet.stop(),
+  };
+}

@@ -1,8 +1,8 @@
 /**
  * `startMultiProcess(options)`: the platform the way production runs it (issue 8 §6; ARCHITECTURE.md §3
  * runtime/) — the OTA server, the CA service, the issuer and the provider each in its own Node process
- * (service-main.ts, started with this process's `process.execPath`), the phones in this process, woken by long
- * poll. The counterpart of startPlatform (one process); it returns the same kind of handle: URLs, the
+ * (service-main.ts, started with this process's `process.execPath`), the phones in this process, woken by the
+ * OTA process's push triggers over IPC (the simulated SMS gateway; default) or by HTTPS long poll. The counterpart of startPlatform (one process); it returns the same kind of handle: URLs, the
  * operator's clients, the phones.
  *
  * What two processes must not race on is made here first, once: the internal TLS CA and the operator's
@@ -27,11 +27,13 @@ import type { ProviderCas } from '../services/provider/service.ts';
 import { ensureProviderCas } from './ca.ts';
 import { PLATFORM_FORMAT, writeDescriptor } from './descriptor.ts';
 import { ensurePhones } from './fleet.ts';
-import { runLongPollPhones } from './long-poll-phones.ts';
+import { isPushMessage, PushRelay } from './ipc-push.ts';
+import { runLongPollPhones, runRelayedPhones } from './long-poll-phones.ts';
 import { platformConfig, type PlatformUrls } from './peers.ts';
 import { PhoneSaver, type PhoneRecord } from './phones.ts';
 import { registerPhones, registerProvider, type OperatorClients } from './registration.ts';
 import type { ServiceKind } from './service-main.ts';
+import type { PushTrigger } from '../transport/ram-http/trigger.ts';
 
 const SERVICE_MAIN = new URL('./service-main.ts', import.meta.url).pathname;
 
@@ -51,6 +53,10 @@ export interface MultiProcessOptions {
   /** Mount the provider's terminal relay (default true). */
   readonly terminals?: boolean;
   readonly registrationConcurrency?: number;
+  /** How the OTA process wakes the phones: triggers over IPC to this process (default) or HTTPS long poll. */
+  readonly wake?: 'ipc' | 'long-poll';
+  /** With wake 'ipc': every trigger to this function instead of the phones here (phones run by another process). */
+  readonly onPush?: (trigger: PushTrigger) => void;
   /** Extra Node options for the service processes (e.g. `--cpu-prof`). */
   readonly nodeOptions?: readonly string[];
   readonly onProgress?: (message: string) => void;
@@ -74,6 +80,8 @@ export interface MultiProcessPlatform {
   readonly phones: readonly PhoneRecord[];
   readonly manufactured: number;
   readonly operator: OperatorClients;
+  /** Push triggers from the OTA process (wake 'ipc'): subscribe a phone, e.g. one run by another process. */
+  readonly pushes: PushRelay;
   /** Each stopped service's peak RSS in KiB (from the line it prints when it exits). */
   readonly peakRssKb: ReadonlyMap<ServiceKind, number>;
   /** Stop the phones, then every service. */
@@ -98,8 +106,12 @@ export async function freePort(host: string): Promise<number> {
   return port;
 }
 
-async function spawnService(kind: ServiceKind, args: readonly string[], nodeOptions: readonly string[]): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeOptions, SERVICE_MAIN, kind, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function spawnService(kind: ServiceKind, args: readonly string[], nodeOptions: readonly string[], onMessage?: (m: unknown) => void): Promise<Child> {
+  const proc = spawn(process.execPath, [...nodeOptions, SERVICE_MAIN, kind, ...args], {
+    stdio: onMessage !== undefined ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    ...(onMessage !== undefined ? { serialization: 'advanced' as const } : {}),
+  });
+  if (onMessage !== undefined) proc.on('message', onMessage);
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-8192);
@@ -150,6 +162,8 @@ export async function startMultiProcess(options: MultiProcessOptions): Promise<M
   await FileKeyStore.open(config.kekFile);
   const operatorAgent = mutualTlsAgent(await ensureIdentity(config.tlsDir, ca, { commonName: 'operator', usage: 'client' }));
 
+  const wake = options.wake ?? 'ipc';
+  const pushes = new PushRelay();
   const children: Child[] = [];
   const peakRssKb = new Map<ServiceKind, number>();
   let phonesStop: (() => Promise<void>) | undefined;
@@ -177,13 +191,17 @@ export async function startMultiProcess(options: MultiProcessOptions): Promise<M
   try {
     const db = config.database.driver === 'postgres' ? config.database.url : 'sqlite';
     const common = ['--data', options.dataDir, '--db', db, '--log-level', logLevel];
-    const start = async (kind: ServiceKind, args: string[]) => {
+    const start = async (kind: ServiceKind, args: string[], onMessage?: (m: unknown) => void) => {
       progress(`starting the ${kind} process`);
-      const c = await spawnService(kind, [...common, ...args], nodeOptions);
+      const c = await spawnService(kind, [...common, ...args], nodeOptions, onMessage);
       children.push(c);
       return c.line;
     };
-    const ota = await start('ota', ['--host', host('ota'), '--port', portArg('ota'), '--admin-port', portArg('ota-admin'), '--script-caller', 'issuer', '--script-caller', providerId]);
+    const ota = await start(
+      'ota',
+      ['--host', host('ota'), '--port', portArg('ota'), '--admin-port', portArg('ota-admin'), '--script-caller', 'issuer', '--script-caller', providerId, '--push', wake],
+      wake === 'ipc' ? (m) => (isPushMessage(m) ? (options.onPush ?? ((t) => pushes.deliver(t)))(m.trigger) : undefined) : undefined,
+    );
     const caLine = await start('ca', ['--host', host('ca'), '--port', portArg('ca')]);
     const operatorCa = new PlatformClient({ baseUrl: caLine.url!, agent: operatorAgent });
     const providerCas = await ensureProviderCas(options.dataDir, providerId, operatorCa);
@@ -219,11 +237,12 @@ export async function startMultiProcess(options: MultiProcessOptions): Promise<M
     let fleet: DeviceFleet | undefined;
     if (options.phones !== 'none') {
       const saver = phoneDir !== undefined ? new PhoneSaver(phoneDir) : undefined;
-      const running = runLongPollPhones(set.phones, (p) => {
+      const cardOf = (p: PhoneRecord) => {
         const card = set.cards.get(p.iccid)!;
         saver?.watch(p, card);
         return card;
-      }, ota.ramUrl!);
+      };
+      const running = wake === 'ipc' ? runRelayedPhones(set.phones, cardOf, ota.ramUrl!, pushes) : runLongPollPhones(set.phones, cardOf, ota.ramUrl!);
       fleet = running.fleet;
       phonesStop = async () => {
         await running.stop();
@@ -254,6 +273,7 @@ export async function startMultiProcess(options: MultiProcessOptions): Promise<M
       phones: set.phones,
       manufactured: set.manufactured,
       operator,
+      pushes,
       peakRssKb,
       close: () => (closed ??= closeAll()),
     };

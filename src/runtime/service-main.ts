@@ -7,17 +7,19 @@
  *        [--host H] [--port N] [--admin-port N (ota)] [--log-level L]
  *        [--ota-admin URL] [--issuer URL] [--provider URL] [--ca URL]        the peers this service calls
  *        [--provider-id ID] [--cas-scp11 ID] [--cas-scp10 ID] [--script-caller CN …] [--no-terminals]
+ *        [--push long-poll|ipc (ota: how phones are woken; ipc hands triggers to the parent process)]
  *
  * Every certificate comes from the platform's internal CA in `DIR/tls` (the launcher creates it first). When the
  * service listens, one JSON line goes to stdout: `{"service":…,"url":…}` (the OTA adds `ramUrl`); SIGTERM or
  * SIGINT close it, it prints `{"stopped":true,"maxRssKb":N}` (its peak RSS) and the process exits 0. The OTA wakes phones in other processes by long poll
- * (LongPollPushGateway): no phone runs here.
+ * (LongPollPushGateway), or hands triggers to its parent over IPC (`--push ipc`): no phone runs here.
  */
 import { parseArgs } from 'node:util';
 import type { ListenConfig, ServiceName } from '../platform/config/config.ts';
 import { LOG_LEVELS, type LogLevel } from '../platform/log/logger.ts';
 import { LongPollPushGateway } from '../services/ota/push-long-poll.ts';
 import { runCa } from './ca.ts';
+import { ParentPushGateway } from './ipc-push.ts';
 import { runIssuer } from './issuer.ts';
 import { runOta } from './ota.ts';
 import { platformConfig } from './peers.ts';
@@ -65,6 +67,7 @@ export async function startServiceFromArgs(argv: readonly string[]): Promise<Run
       'cas-scp10': { type: 'string' },
       'script-caller': { type: 'string', multiple: true },
       'no-terminals': { type: 'boolean' },
+      push: { type: 'string' },
     },
   });
   const kind = positionals[0] as ServiceKind | undefined;
@@ -83,7 +86,10 @@ export async function startServiceFromArgs(argv: readonly string[]): Promise<Run
   const providerId = values['provider-id'] ?? 'bank';
   switch (kind) {
     case 'ota': {
-      const s = await runOta(config, { scriptCallers: values['script-caller'] ?? ['issuer', providerId], push: new LongPollPushGateway() });
+      const push = values.push ?? 'long-poll';
+      if (push !== 'long-poll' && push !== 'ipc') throw new Error('--push: long-poll or ipc');
+      if (push === 'ipc' && process.send === undefined) throw new Error('--push ipc needs an IPC channel to the parent');
+      const s = await runOta(config, { scriptCallers: values['script-caller'] ?? ['issuer', providerId], push: push === 'ipc' ? new ParentPushGateway() : new LongPollPushGateway() });
       return { line: { service: kind, url: s.adminUrl, ramUrl: s.ramUrl }, close: () => s.close() };
     }
     case 'ca': {

@@ -1,7 +1,7 @@
 /**
  * runtime/multi-process.ts (issue 8 §6): the OTA server, CA, issuer and provider each in its own process, the
  * phones in this one woken by long poll. One SSD hand-over through the provider's API goes across all four
- * processes and the phone; close() stops every process cleanly (exit 0, exit report read, descriptor removed).
+ * processes and the phone, woken by the OTA process's triggers over IPC or by long poll; close() stops every process cleanly (exit 0, exit report read, descriptor removed).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,10 +20,11 @@ function alive(pid: number): boolean {
   }
 }
 
-test('four service processes: an SSD hand-over through the provider, then a clean stop', async () => {
+for (const wake of ['ipc', 'long-poll'] as const)
+test(`four service processes (phones woken by ${wake}): an SSD hand-over through the provider, then a clean stop`, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'opentsm-multi-'));
   try {
-    const platform = await startMultiProcess({ dataDir: dir, devices: 3, ports: 'any', logLevel: 'silent', terminals: false });
+    const platform = await startMultiProcess({ dataDir: dir, devices: 3, ports: 'any', logLevel: 'silent', terminals: false, wake });
     let closed = false;
     try {
       assert.deepEqual(platform.processes.map((p) => p.kind), ['ota', 'ca', 'issuer', 'provider']);
