@@ -107,8 +107,9 @@ export async function freePort(host: string): Promise<number> {
 }
 
 async function spawnService(kind: ServiceKind, args: readonly string[], nodeOptions: readonly string[], onMessage?: (m: unknown) => void): Promise<Child> {
-  const proc = spawn(process.execPath, [...nodeOptions, SERVICE_MAIN, kind, ...args], {
-    stdio: onMessage !== undefined ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  // stdin a pipe that is never written: it closes when this process dies, and the service with it.
+  const proc = spawn(process.execPath, [...nodeOptions, SERVICE_MAIN, kind, ...args, '--exit-with-parent'], {
+    stdio: onMessage !== undefined ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
     ...(onMessage !== undefined ? { serialization: 'advanced' as const } : {}),
   });
   if (onMessage !== undefined) proc.on('message', onMessage);

@@ -7,6 +7,7 @@
  *        [--host H] [--port N] [--admin-port N (ota)] [--log-level L]
  *        [--ota-admin URL] [--issuer URL] [--provider URL] [--ca URL]        the peers this service calls
  *        [--provider-id ID] [--cas-scp11 ID] [--cas-scp10 ID] [--script-caller CN …] [--no-terminals]
+ *        [--exit-with-parent (stop when stdin, a pipe from the launcher, closes)]
  *        [--push long-poll|ipc (ota: how phones are woken; ipc hands triggers to the parent process)]
  *
  * Every certificate comes from the platform's internal CA in `DIR/tls` (the launcher creates it first). When the
@@ -68,6 +69,7 @@ export async function startServiceFromArgs(argv: readonly string[]): Promise<Run
       'script-caller': { type: 'string', multiple: true },
       'no-terminals': { type: 'boolean' },
       push: { type: 'string' },
+      'exit-with-parent': { type: 'boolean' },
     },
   });
   const kind = positionals[0] as ServiceKind | undefined;
@@ -117,7 +119,10 @@ if (import.meta.main) {
   try {
     const running = await startServiceFromArgs(process.argv.slice(2));
     process.stdout.write(JSON.stringify(running.line) + '\n');
+    let stopping = false;
     const stop = () => {
+      if (stopping) return;
+      stopping = true;
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       running.close().then(
@@ -130,6 +135,13 @@ if (import.meta.main) {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Started with `--exit-with-parent` and stdin a pipe from the launcher: the pipe closes when the launcher dies
+    // (even by SIGKILL), and the service stops with it instead of living on as an orphan.
+    if (process.argv.includes('--exit-with-parent')) {
+      process.stdin.on('end', stop);
+      process.stdin.on('error', stop);
+      process.stdin.resume();
+    }
   } catch (e) {
     process.stderr.write(`service-main: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(2);

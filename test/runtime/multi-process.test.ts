@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +63,28 @@ test(`four service processes (phones woken by ${wake}): an SSD hand-over through
       if (!closed) await platform.close();
     }
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a launcher killed by SIGKILL takes its service processes with it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'opentsm-multi-'));
+  const script = `import { startMultiProcess } from ${JSON.stringify(new URL('../../src/runtime/multi-process.ts', import.meta.url).pathname)};
+const p = await startMultiProcess({ dataDir: ${JSON.stringify(dir)}, devices: 0, ports: 'any', logLevel: 'silent', terminals: false });
+process.stdout.write(JSON.stringify(p.processes.map((x) => x.pid)) + '\\n');`;
+  const launcher = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [chunk] = (await once(launcher.stdout!, 'data')) as [Buffer];
+    const pids = JSON.parse(chunk.toString()) as number[];
+    assert.equal(pids.length, 4);
+    launcher.kill('SIGKILL');
+    await once(launcher, 'exit');
+    // Each service sees its stdin close and stops: wait until each is gone (ESRCH), yielding to the event loop.
+    for (const pid of pids) {
+      while (alive(pid)) await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    launcher.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }
 });
