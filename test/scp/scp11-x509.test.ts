@@ -1,0 +1,225 @@
+/**
+ * SCP11 with X.509 certificates (Amendment F v1.4 allows X.509 next to '7F21'; issue 8 §5.1): the DER
+ * parser maps fields exactly, hostile DER is refused with a typed error, chains verify (also mixed with
+ * '7F21'), and the card's PERFORM SECURITY OPERATION takes an X.509 OCE chain.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { concat, fromHex, toHex } from '../../src/core/bytes.ts';
+import { CodecError } from '../../src/core/errors.ts';
+import { encodeTlv } from '../../src/core/tlv.ts';
+import {
+  beginScp11,
+  buildPerformSecurityOperations,
+  CertificateError,
+  completeScp11,
+  parseCertificate,
+  parseCertificates,
+  verifyCertificateSignature,
+  verifyChain,
+} from '../../src/scp/scp11/index.ts';
+import { parseX509Certificate, x509SignatureToPlain, type X509Certificate } from '../../src/scp/scp11/x509.ts';
+import { generateKeyPair } from '../../src/crypto/index.ts';
+import type { Scp11Card } from '../../src/scp/scp11/card.ts';
+import { CA_KLOC_ID, CA_KVN, makeCard, makePki, OCE_ID, SD_KVN } from './scp11-helpers.ts';
+import {
+  buildX509,
+  extension,
+  KU_DIGITAL_SIGNATURE,
+  KU_KEY_AGREEMENT,
+  KU_KEY_CERT_SIGN,
+  OID_ECDSA_SHA256,
+  OID_ECDSA_SHA384,
+  OID_SHA256_RSA,
+  tbsOf,
+  type X509Spec,
+} from './x509-helpers.ts';
+
+const sw = (r: Uint8Array) => ((r[r.length - 2]! << 8) | r[r.length - 1]!).toString(16).toUpperCase().padStart(4, '0');
+const pki = makePki('P-256');
+const KA_ID = fromHex('4B414B414B41');
+
+const oceSpec: X509Spec = {
+  serial: fromHex('00C0FFEE01'),
+  aki: KA_ID,
+  ski: OCE_ID,
+  keyUsage: KU_KEY_AGREEMENT,
+  notBefore: '240101000000Z',
+  notAfter: '20391231235959Z',
+  publicKey: { curve: 'P-256', point: pki.oce.publicKey },
+};
+const kaSpec: X509Spec = {
+  serial: fromHex('0A'),
+  aki: CA_KLOC_ID,
+  ski: KA_ID,
+  keyUsage: KU_KEY_CERT_SIGN | KU_DIGITAL_SIGNATURE,
+  notBefore: '240101000000Z',
+  notAfter: '391231235959Z',
+  publicKey: { curve: 'P-256', point: pki.kaKloc.publicKey },
+};
+const kaX509 = buildX509(kaSpec, pki.caKloc);
+const oceX509 = buildX509(oceSpec, pki.kaKloc);
+/** OCE certificate signed directly by CA-KLOC. */
+const oceDirect = buildX509({ ...oceSpec, aki: CA_KLOC_ID }, pki.caKloc);
+const anchor = { curve: pki.curve, point: pki.caKloc.publicKey };
+
+/** oceX509 with another signatureValue content. */
+function withSignature(sigValue: Uint8Array): Uint8Array {
+  const tbs = tbsOf(oceSpec);
+  return encodeTlv(0x30, concat(tbs, encodeTlv(0x30, OID_ECDSA_SHA256), encodeTlv(0x03, concat(Uint8Array.of(0), sigValue))));
+}
+
+function codecCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof CodecError, `CodecError expected, got ${String(e)}`);
+    return e.code;
+  }
+  return 'no error';
+}
+
+describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', () => {
+  test('round trip: every mapped field, the signed bytes and the encoding are exact', () => {
+    const c = parseCertificate(oceX509) as X509Certificate;
+    assert.equal(c.format, 'x509');
+    assert.equal(c.signatureHash, 'sha256');
+    assert.deepEqual(c.encoded, oceX509);
+    assert.deepEqual(c.signedData, tbsOf(oceSpec));
+    assert.equal(toHex(c.serialNumber), '00C0FFEE01');
+    assert.deepEqual(c.caId, KA_ID);
+    assert.deepEqual(c.subjectId, OCE_ID);
+    assert.equal(toHex(c.keyUsage), '0080');
+    assert.equal(toHex(c.effectiveDate!), '20240101');
+    assert.equal(toHex(c.expirationDate), '20391231');
+    assert.deepEqual(c.publicKey, { curve: 'P-256', point: pki.oce.publicKey });
+    assert.equal(c.authorizations, undefined);
+    const ka = parseX509Certificate(kaX509);
+    assert.equal(toHex(ka.keyUsage), '82');
+    assert.equal(toHex(ka.expirationDate), '20391231');
+    assert.equal(verifyCertificateSignature(ka, anchor), true);
+    assert.equal(verifyCertificateSignature(c, { curve: 'P-256', point: pki.kaKloc.publicKey }), true);
+    assert.equal(verifyCertificateSignature(c, anchor), false);
+  });
+
+  test("parseCertificates takes '7F21' and X.509 certificates in one sequence", () => {
+    const mixed = parseCertificates(concat(kaX509, pki.oceCertViaKa.encoded, oceX509));
+    assert.deepEqual(mixed.map((x) => toHex(x.serialNumber)), ['0A', '02', '00C0FFEE01']);
+    assert.deepEqual(mixed.map((x) => x.encoded[0]), [0x30, 0x7f, 0x30]);
+  });
+
+  test('DER signature → r ‖ s: padded to the curve size; negative, non-minimal or oversized integers refused', () => {
+    assert.equal(toHex(x509SignatureToPlain(fromHex('30080202010002020080'), 4)!), '0000010000000080');
+    assert.equal(x509SignatureToPlain(fromHex('300602018002017F'), 4), undefined); // r negative
+    assert.equal(x509SignatureToPlain(fromHex('30070202000102017F'), 4), undefined); // r non-minimal
+    assert.equal(x509SignatureToPlain(fromHex('300A0205010203040502017F'), 4), undefined); // r too long
+    assert.equal(x509SignatureToPlain(fromHex('3003020101'), 4), undefined); // one integer
+  });
+
+  const hostile: [string, () => Uint8Array, string][] = [
+    ['empty', () => new Uint8Array(0), 'TRUNCATED'],
+    ['truncated DER', () => oceX509.subarray(0, oceX509.length - 10), 'TRUNCATED'],
+    ['outer tag SET instead of SEQUENCE', () => concat(Uint8Array.of(0x31), oceX509.subarray(1)), 'BAD_TAG'],
+    ['outer length one byte too long', () => concat(oceX509.subarray(0, 2), Uint8Array.of(oceX509[2]!, oceX509[3]! + 1), oceX509.subarray(4)), 'TRUNCATED'],
+    ['non-minimal length', () => fromHex('30820003020100'), 'BAD_LENGTH'],
+    ['trailing byte', () => concat(oceX509, Uint8Array.of(0)), 'TRAILING_DATA'],
+    ['signature algorithm sha256WithRSAEncryption', () => buildX509({ ...oceSpec, sigAlg: OID_SHA256_RSA }, pki.kaKloc), 'BAD_VALUE'],
+    ['no keyUsage', () => buildX509({ ...oceSpec, keyUsage: undefined }, pki.kaKloc), 'TRUNCATED'],
+    ['no authorityKeyIdentifier', () => buildX509({ ...oceSpec, aki: undefined }, pki.kaKloc), 'TRUNCATED'],
+    ['no subjectKeyIdentifier', () => buildX509({ ...oceSpec, ski: undefined }, pki.kaKloc), 'TRUNCATED'],
+    ['keyUsage keyAgreement + keyCertSign (ambiguous)', () => buildX509({ ...oceSpec, keyUsage: KU_KEY_AGREEMENT | KU_KEY_CERT_SIGN }, pki.kaKloc), 'BAD_VALUE'],
+    ['unknown critical extension', () => buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('06032A0304'), fromHex('0500'), true)] }, pki.kaKloc), 'BAD_VALUE'],
+    ['repeated extension', () => buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('0603551D0E'), fromHex('040101'))] }, pki.kaKloc), 'BAD_VALUE'],
+    ['public key not on the curve', () => buildX509({ ...oceSpec, publicKey: { curve: 'P-256', point: concat(Uint8Array.of(4), new Uint8Array(64).fill(1)) } }, pki.kaKloc), 'BAD_VALUE'],
+    [
+      'outer signature algorithm differs from the tbsCertificate one',
+      () => {
+        const tbs = tbsOf(oceSpec);
+        const rest = oceX509.subarray(4 + tbs.length);
+        const swapped = Uint8Array.from(rest);
+        swapped[swapped.indexOf(0x02, 4)] = 0x03; // ecdsa-with-SHA256 → SHA384 in signatureAlgorithm only
+        return concat(oceX509.subarray(0, 4 + tbs.length), swapped);
+      },
+      'BAD_VALUE',
+    ],
+    ['version v1 (no [0] version)', () => buildX509({ ...oceSpec, omitVersion: true }, pki.kaKloc), 'BAD_TAG'],
+    ['version v2', () => buildX509({ ...oceSpec, version: 1 }, pki.kaKloc), 'BAD_VALUE'],
+    ['UTCTime without Z', () => buildX509({ ...oceSpec, notBefore: '2401010000000' }, pki.kaKloc), 'BAD_VALUE'],
+    ['ECDSA-Sig-Value with one INTEGER', () => withSignature(fromHex('3003020101')), 'BAD_VALUE'],
+    ['signatureValue not a SEQUENCE', () => withSignature(fromHex('020101')), 'BAD_VALUE'],
+  ];
+  for (const [what, make, code] of hostile) {
+    test(`refused: ${what} → CodecError ${code}`, () => {
+      const bytes = make();
+      assert.equal(codecCode(() => parseX509Certificate(bytes)), code);
+      if (bytes.length > 0) assert.notEqual(codecCode(() => parseCertificates(bytes)), 'no error');
+    });
+  }
+
+  test('bad signature, wrong issuer, hash not the issuer curve’s: verification fails (CertificateError BAD_SIGNATURE)', () => {
+    const tampered = Uint8Array.from(oceX509);
+    tampered[tampered.length - 5]! ^= 0x01; // inside s
+    const sig384 = buildX509({ ...oceSpec, sigAlg: OID_ECDSA_SHA384 }, pki.kaKloc); // signed with SHA-256 by P-256 key, claims SHA-384
+    const kaKey = { curve: 'P-256' as const, point: pki.kaKloc.publicKey };
+    assert.equal(verifyCertificateSignature(parseX509Certificate(tampered), kaKey), false);
+    assert.equal(verifyCertificateSignature(parseX509Certificate(sig384), kaKey), false);
+    const code = (chain: Uint8Array[]) => {
+      try {
+        verifyChain(parseCertificates(concat(...chain)), anchor);
+        return 'ok';
+      } catch (e) {
+        assert.ok(e instanceof CertificateError);
+        return `${e.code}@${e.index}`;
+      }
+    };
+    assert.equal(code([kaX509, oceX509]), 'ok');
+    assert.equal(code([kaX509, tampered]), 'BAD_SIGNATURE@1');
+    assert.equal(code([oceX509]), 'BAD_SIGNATURE@0');
+    assert.equal(code([kaX509]), 'BAD_KEY_USAGE@0');
+    assert.equal(code([kaX509, buildX509({ ...oceSpec, notAfter: '250101000000Z' }, pki.kaKloc)]), 'ok');
+    assert.throws(() => verifyChain(parseCertificates(concat(kaX509, buildX509({ ...oceSpec, notAfter: '250101000000Z' }, pki.kaKloc))), anchor, { today: '20260101' }), (e) => e instanceof CertificateError && e.code === 'EXPIRED');
+  });
+});
+
+/** PSO of `certs` (X.509 certificates exceed one 255-byte block: P1 b8 chains them); returns the last SW after asserting every earlier one is 9000. */
+function pso(card: Scp11Card, certs: Uint8Array[], ref = { kvn: CA_KVN, kid: 0x10 }): string {
+  const sws = buildPerformSecurityOperations(certs, ref).map((c) => sw(card.performSecurityOperation(c)));
+  assert.deepEqual(sws.slice(0, -1), sws.slice(0, -1).map(() => '9000'));
+  return sws.at(-1)!;
+}
+
+describe('card PERFORM SECURITY OPERATION with X.509 (§7.5)', () => {
+  test('SCP11a where the OCE presents an X.509 chain CA-KLOC → KA-KLOC → OCE; protected commands round-trip', () => {
+    const card = makeCard(pki);
+    assert.equal(pso(card, [kaX509, oceX509]), '9000');
+    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x3c, skOceEcka: pki.oce.privateKey });
+    const r = card.authenticate(s.command);
+    assert.equal(sw(r.response), '9000');
+    const host = completeScp11(s, r.response);
+    const plain = fromHex('80F28000024F00');
+    assert.deepEqual(r.channel!.unwrapCommand(host.wrapCommand(plain)), plain);
+    assert.deepEqual(host.unwrapResponse(r.channel!.wrapResponse(fromHex('AA9000'))), fromHex('AA9000'));
+  });
+  test('SCP11a with a single X.509 OCE certificate; P1 = 00 finds CA-KLOC by authorityKeyIdentifier', () => {
+    const card = makeCard(pki);
+    assert.equal(pso(card, [oceDirect], { kvn: 0, kid: 0 }), '9000');
+    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
+    assert.equal(sw(card.authenticate(s.command).response), '9000');
+  });
+  test('tampered X.509 OCE certificate → 6600 and no OCE key is kept (MUTUAL AUTHENTICATE → 6985 path as for 7F21)', () => {
+    const tampered = Uint8Array.from(oceDirect);
+    tampered[tampered.length - 5]! ^= 0x01;
+    const card = makeCard(pki);
+    assert.equal(pso(card, [tampered]), '6600');
+    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
+    const r = card.authenticate(s.command);
+    assert.notEqual(sw(r.response), '9000');
+    assert.equal(r.channel, undefined);
+  });
+  test('X.509 hostile PSO data: malformed → 6A80, signature certificate as the last → 6600, other CA → 6600', () => {
+    assert.equal(pso(makeCard(pki), [oceDirect.subarray(0, 40)]), '6A80');
+    assert.equal(pso(makeCard(pki), [buildX509({ ...oceSpec, sigAlg: OID_SHA256_RSA }, pki.caKloc)]), '6A80');
+    assert.equal(pso(makeCard(pki), [kaX509]), '6600');
+    assert.equal(pso(makeCard(pki), [buildX509({ ...oceSpec, aki: CA_KLOC_ID }, generateKeyPair('P-256'))]), '6600');
+  });
+});
