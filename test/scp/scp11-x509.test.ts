@@ -206,14 +206,14 @@ describe('card PERFORM SECURITY OPERATION with X.509 (§7.5)', () => {
     const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
     assert.equal(sw(card.authenticate(s.command).response), '9000');
   });
-  test('tampered X.509 OCE certificate → 6600 and no OCE key is kept (MUTUAL AUTHENTICATE → 6985 path as for 7F21)', () => {
+  test('tampered X.509 OCE certificate → 6600 and no OCE key is kept (MUTUAL AUTHENTICATE after it → 6985)', () => {
     const tampered = Uint8Array.from(oceDirect);
     tampered[tampered.length - 5]! ^= 0x01;
     const card = makeCard(pki);
     assert.equal(pso(card, [tampered]), '6600');
     const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
     const r = card.authenticate(s.command);
-    assert.notEqual(sw(r.response), '9000');
+    assert.equal(sw(r.response), '6985');
     assert.equal(r.channel, undefined);
   });
   test('X.509 hostile PSO data: malformed → 6A80, signature certificate as the last → 6600, other CA → 6600', () => {

@@ -25,6 +25,7 @@ export {
   verifyChain,
   checkDates,
 } from './certificate.ts';
+export { parseX509Certificate, x509SignatureToPlain, type X509Certificate } from './x509.ts';
 export {
   type Scp11Variant,
   type KeyAgreementCrt,
