@@ -19,7 +19,10 @@ import {
   verifyChain,
 } from '../../src/scp/scp11/index.ts';
 import { parseX509Certificate, x509SignatureToPlain, type X509Certificate } from '../../src/scp/scp11/x509.ts';
+import { webcrypto } from 'node:crypto';
 import { generateKeyPair } from '../../src/crypto/index.ts';
+
+type CryptoKeyPairOf = webcrypto.CryptoKeyPair;
 import type { Scp11Card } from '../../src/scp/scp11/card.ts';
 import { CA_KLOC_ID, CA_KVN, makeCard, makePki, OCE_ID, SD_KVN } from './scp11-helpers.ts';
 import {
@@ -129,6 +132,8 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     ['no subjectKeyIdentifier', () => buildX509({ ...oceSpec, ski: undefined }, pki.kaKloc), 'TRUNCATED'],
     ['keyUsage keyAgreement + keyCertSign (ambiguous)', () => buildX509({ ...oceSpec, keyUsage: KU_KEY_AGREEMENT | KU_KEY_CERT_SIGN }, pki.kaKloc), 'BAD_VALUE'],
     ['unknown critical extension', () => buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('06032A0304'), fromHex('0500'), true)] }, pki.kaKloc), 'BAD_VALUE'],
+    ['keyUsage BIT STRING with non-zero unused bits', () => buildX509({ ...oceSpec, keyUsage: undefined, extraExtensions: [extension(fromHex('0603551D0F'), fromHex('0302030C'), true)] }, pki.kaKloc), 'BAD_VALUE'],
+    ['keyUsage BIT STRING with 8 unused bits', () => buildX509({ ...oceSpec, keyUsage: undefined, extraExtensions: [extension(fromHex('0603551D0F'), fromHex('03020808'), true)] }, pki.kaKloc), 'BAD_VALUE'],
     ['repeated extension', () => buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('0603551D0E'), fromHex('040101'))] }, pki.kaKloc), 'BAD_VALUE'],
     ['public key not on the curve', () => buildX509({ ...oceSpec, publicKey: { curve: 'P-256', point: concat(Uint8Array.of(4), new Uint8Array(64).fill(1)) } }, pki.kaKloc), 'BAD_VALUE'],
     [
@@ -221,5 +226,50 @@ describe('card PERFORM SECURITY OPERATION with X.509 (§7.5)', () => {
     assert.equal(pso(makeCard(pki), [buildX509({ ...oceSpec, sigAlg: OID_SHA256_RSA }, pki.caKloc)]), '6A80');
     assert.equal(pso(makeCard(pki), [kaX509]), '6600');
     assert.equal(pso(makeCard(pki), [buildX509({ ...oceSpec, aki: CA_KLOC_ID }, generateKeyPair('P-256'))]), '6600');
+  });
+});
+
+describe('interoperability: X.509 certificates made by @peculiar/x509 (an independent encoder)', () => {
+  test('fields map, the signature verifies, and the card takes the OCE certificate in PSO → SCP11a', async () => {
+    await import('reflect-metadata'); // @peculiar/x509 needs it loaded first
+    const x509 = await import('@peculiar/x509');
+    const alg = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+    const ca = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPairOf;
+    const oce = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPairOf;
+    const ski = await x509.SubjectKeyIdentifierExtension.create(oce.publicKey);
+    const aki = await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey);
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: '7a0102',
+      subject: 'CN=OCE',
+      issuer: 'CN=CA-KLOC',
+      notBefore: new Date('2024-01-01T00:00:00Z'),
+      notAfter: new Date('2051-06-30T00:00:00Z'), // GeneralizedTime (after 2049)
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      publicKey: oce.publicKey,
+      signingKey: ca.privateKey,
+      extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyAgreement, true), ski, aki],
+    });
+    const der = new Uint8Array(cert.rawData);
+    const caPoint = new Uint8Array(await webcrypto.subtle.exportKey('raw', ca.publicKey));
+    const ocePoint = new Uint8Array(await webcrypto.subtle.exportKey('raw', oce.publicKey));
+    const c = parseCertificate(der);
+    assert.equal(toHex(c.serialNumber), '7A0102');
+    assert.equal(toHex(c.subjectId), ski.keyId.toUpperCase());
+    assert.equal(toHex(c.caId), aki.keyId!.toUpperCase());
+    assert.equal(toHex(c.keyUsage), '0080');
+    assert.equal(toHex(c.effectiveDate!), '20240101');
+    assert.equal(toHex(c.expirationDate), '20510630');
+    assert.deepEqual(c.publicKey, { curve: 'P-256', point: ocePoint });
+    assert.equal(verifyCertificateSignature(c, { curve: 'P-256', point: caPoint }), true);
+    // The card with this CA as PK.CA-KLOC.ECDSA (found by the AKI with P1 = 00) opens SCP11a for the OCE.
+    const card = makeCard(pki, { trustAnchors: [{ kvn: CA_KVN, kid: 0x10, caId: c.caId, publicKey: { curve: 'P-256', point: caPoint } }] });
+    assert.equal(pso(card, [der], { kvn: 0, kid: 0 }), '9000');
+    const jwk = await webcrypto.subtle.exportKey('jwk', oce.privateKey);
+    const d = new Uint8Array(Buffer.from(jwk.d!, 'base64url'));
+    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: d });
+    const r = card.authenticate(s.command);
+    assert.equal(sw(r.response), '9000');
+    const host = completeScp11(s, r.response);
+    assert.deepEqual(r.channel!.unwrapCommand(host.wrapCommand(fromHex('80CA006600'))), fromHex('80CA006600'));
   });
 });

@@ -17,6 +17,8 @@ export const KU_KEY_CERT_SIGN = 0x04;
 
 const seq = (...parts: Uint8Array[]) => encodeTlv(0x30, concat(...parts));
 const bitString = (b: Uint8Array) => encodeTlv(0x03, concat(Uint8Array.of(0), b));
+/** DER named bit list of one byte: trailing zero bits dropped (unused-bits count). */
+const namedBits = (v: number) => encodeTlv(0x03, Uint8Array.of(v === 0 ? 0 : 31 - Math.clz32(v & -v), v));
 const octets = (b: Uint8Array) => encodeTlv(0x04, b);
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -66,7 +68,7 @@ export function tbsOf(s: X509Spec): Uint8Array {
   const alg = seq(s.sigAlg ?? OID_ECDSA_SHA256);
   const time = (t: string) => encodeTlv(t.length === 13 ? 0x17 : 0x18, utf8(t));
   const exts = [
-    ...(s.keyUsage === undefined ? [] : [extension(fromHex('0603551D0F'), bitString(Uint8Array.of(s.keyUsage)), true)]),
+    ...(s.keyUsage === undefined ? [] : [extension(fromHex('0603551D0F'), namedBits(s.keyUsage), true)]),
     ...(s.ski === undefined ? [] : [extension(fromHex('0603551D0E'), octets(s.ski))]),
     ...(s.aki === undefined ? [] : [extension(fromHex('0603551D23'), seq(encodeTlv(0x80, s.aki)))]),
     ...(s.extraExtensions ?? []),

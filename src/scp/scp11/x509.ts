@@ -83,8 +83,15 @@ function algorithm(b: Uint8Array, t: TlvSpan): 'sha256' | 'sha384' | 'sha512' {
 }
 
 function keyUsageOf(ext: TlvSpan, b: Uint8Array): Uint8Array {
-  const bits = bitStringBytes(expect(readTlv(b, ext.valueStart, ext.end), 0x03, 'keyUsage', ext.valueStart), 'keyUsage');
-  const first = bits[0] ?? 0;
+  const t = expect(readTlv(b, ext.valueStart, ext.end), 0x03, 'keyUsage', ext.valueStart);
+  if (t.end !== ext.end) throw new CodecError('TRAILING_DATA', 'bytes after keyUsage', t.end);
+  // A named bit list: DER drops trailing zero bits, so the unused-bits count is 0..7 (and those bits are 0).
+  const unused = t.value[0];
+  const last = t.value[t.value.length - 1]!;
+  if (unused === undefined || unused > 7 || (t.value.length === 1 && unused !== 0) || (t.value.length > 1 && (last & ((1 << unused) - 1)) !== 0)) {
+    throw new CodecError('BAD_VALUE', 'keyUsage: malformed BIT STRING', t.start);
+  }
+  const first = t.value[1] ?? 0;
   const digitalSignature = (first & 0x80) !== 0;
   const keyAgreement = (first & 0x08) !== 0;
   const keyCertSign = (first & 0x04) !== 0;
