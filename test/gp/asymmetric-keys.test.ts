@@ -116,7 +116,7 @@ test("STORE DATA certificates: 'A6' { '83' 02 KID KVN } 'BF21' { 7F21… } in bl
   assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3103020100')] }), RangeError);
   assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3000')] }), RangeError);
   // An X.509 certificate (SEQUENCE) is taken as it is (Amendment F v1.4).
-  assertApdu(buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3003020100')] })[0]!, '80E29000 0C A604830211 01 BF2105' + '3003020100');
+  assertApdu(buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3003020100')] })[0]!, '80E29000 0E A604830211 01 BF2105' + '3003020100');
 });
 
 test("GET DATA 'BF21' with the key reference; parseCertificateStore", () => {
