@@ -15,7 +15,7 @@ import { buildGenerateEcKeyPair, buildGetStatus, buildPutEcTrustAnchor, buildSto
 import { openScp11Session, openSecureChannel, SecureChannelError, type HostSecureChannel } from '../../src/scp/index.ts';
 import { parseCertificates, verifyChain } from '../../src/scp/scp11/index.ts';
 import { generateKeyPair, type EcKeyPair, type EcPublicKey } from '../../src/crypto/index.ts';
-import { createCard, type SimulatedCard } from '../../src/card/index.ts';
+import { createCard, SimulatedCard } from '../../src/card/index.ts';
 import { InProcessChannel } from '../../src/transport/in-process.ts';
 import { withGetResponse } from '../../src/apdu/get-response.ts';
 import type { CardChannel } from '../../src/apdu/channel.ts';
@@ -140,6 +140,10 @@ test('openScp11Session: host verifies the X.509 CERT.SD.ECKA (GET DATA BF21) and
   } as const;
   const s = await openScp11Session(r.io, options);
   assert.deepEqual([s.channel.scp, s.channel.level], [3, 0x33]);
+  // The X.509 CERT.SD.ECKA persists: a card restored from its JSON state serves it and opens the same session.
+  const copy = SimulatedCard.fromState(r.card.serialize(), r.card.catalogue, { random: counterRandom(7) });
+  const s2 = await openScp11Session(withGetResponse(new InProcessChannel(copy)), options);
+  assert.deepEqual([s2.channel.scp, s2.channel.level], [3, 0x33]);
   const [st] = (await s.transmitBatch([encodeCommand(buildGetStatus({ scope: 0x40, aid: new Uint8Array(0) }))])).map((x) => decodeResponse(x));
   assert.equal(st!.sw, 0x9000);
   assert.match(toHex(st!.data), new RegExp(`^E3..4F0B${SSD1}`));
