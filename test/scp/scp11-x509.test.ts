@@ -34,6 +34,7 @@ import {
   OID_ECDSA_SHA256,
   OID_ECDSA_SHA384,
   OID_SHA256_RSA,
+  name,
   tbsOf,
   type X509Spec,
 } from './x509-helpers.ts';
@@ -91,7 +92,10 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     assert.deepEqual(c.signedData, tbsOf(oceSpec));
     assert.equal(toHex(c.serialNumber), '00C0FFEE01');
     assert.deepEqual(c.caId, KA_ID);
-    assert.deepEqual(c.subjectId, OCE_ID);
+    assert.deepEqual(c.subjectId, name('subject')); // the subject DN stands for '5F20' (§6.2.1.5)
+    assert.deepEqual(c.subjectName, name('subject'));
+    assert.deepEqual(c.issuerName, name('issuer'));
+    assert.deepEqual(c.subjectKeyId, OCE_ID);
     assert.equal(toHex(c.keyUsage), '0080');
     assert.equal(toHex(c.effectiveDate!), '20240101');
     assert.equal(toHex(c.expirationDate), '20391231');
@@ -130,6 +134,8 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     ['no keyUsage', () => buildX509({ ...oceSpec, keyUsage: undefined }, pki.kaKloc), 'TRUNCATED'],
     ['no authorityKeyIdentifier', () => buildX509({ ...oceSpec, aki: undefined }, pki.kaKloc), 'TRUNCATED'],
     ['no subjectKeyIdentifier', () => buildX509({ ...oceSpec, ski: undefined }, pki.kaKloc), 'TRUNCATED'],
+    ['keyUsage digitalSignature alone (neither keyCertSign nor keyAgreement)', () => buildX509({ ...oceSpec, keyUsage: KU_DIGITAL_SIGNATURE }, pki.kaKloc), 'BAD_VALUE'],
+    ['keyUsage keyAgreement + digitalSignature', () => buildX509({ ...oceSpec, keyUsage: KU_KEY_AGREEMENT | KU_DIGITAL_SIGNATURE }, pki.kaKloc), 'BAD_VALUE'],
     ['keyUsage keyAgreement + keyCertSign (ambiguous)', () => buildX509({ ...oceSpec, keyUsage: KU_KEY_AGREEMENT | KU_KEY_CERT_SIGN }, pki.kaKloc), 'BAD_VALUE'],
     ['unknown critical extension', () => buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('06032A0304'), fromHex('0500'), true)] }, pki.kaKloc), 'BAD_VALUE'],
     ['keyUsage BIT STRING with non-zero unused bits', () => buildX509({ ...oceSpec, keyUsage: undefined, extraExtensions: [extension(fromHex('0603551D0F'), fromHex('0302030C'), true)] }, pki.kaKloc), 'BAD_VALUE'],
@@ -205,11 +211,15 @@ describe('card PERFORM SECURITY OPERATION with X.509 (§7.5)', () => {
     assert.deepEqual(r.channel!.unwrapCommand(host.wrapCommand(plain)), plain);
     assert.deepEqual(host.unwrapResponse(r.channel!.wrapResponse(fromHex('AA9000'))), fromHex('AA9000'));
   });
-  test('SCP11a with a single X.509 OCE certificate; P1 = 00 finds CA-KLOC by authorityKeyIdentifier', () => {
-    const card = makeCard(pki);
-    assert.equal(pso(card, [oceDirect], { kvn: 0, kid: 0 }), '9000');
-    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
-    assert.equal(sw(card.authenticate(s.command).response), '9000');
+  test('SCP11a with a single X.509 OCE certificate; P1 = 00 finds CA-KLOC by authorityKeyIdentifier; the subject DN decides AUTHENTICATED', () => {
+    for (const [ownerId, level] of [[name('subject'), 0x11 | 0x80], [OCE_ID, 0x11 | 0x40]] as const) {
+      const card = makeCard(pki, { ownerId });
+      assert.equal(pso(card, [oceDirect], { kvn: 0, kid: 0 }), '9000');
+      const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
+      const r = card.authenticate(s.command);
+      assert.equal(sw(r.response), '9000');
+      assert.equal(r.securityLevel, level);
+    }
   });
   test('tampered X.509 OCE certificate → 6600 and no OCE key is kept (MUTUAL AUTHENTICATE after it → 6985)', () => {
     const tampered = Uint8Array.from(oceDirect);
@@ -254,7 +264,8 @@ describe('interoperability: X.509 certificates made by @peculiar/x509 (an indepe
     const ocePoint = new Uint8Array(await webcrypto.subtle.exportKey('raw', oce.publicKey));
     const c = parseCertificate(der);
     assert.equal(toHex(c.serialNumber), '7A0102');
-    assert.equal(toHex(c.subjectId), ski.keyId.toUpperCase());
+    assert.equal(toHex(c.subjectId), toHex(new Uint8Array(cert.subjectName.toArrayBuffer())));
+    assert.equal(toHex((c as X509Certificate).subjectKeyId), ski.keyId.toUpperCase());
     assert.equal(toHex(c.caId), aki.keyId!.toUpperCase());
     assert.equal(toHex(c.keyUsage), '0080');
     assert.equal(toHex(c.effectiveDate!), '20240101');

@@ -36,7 +36,8 @@ export function plainToDer(sig: Uint8Array): Uint8Array {
   return seq(encodeTlv(0x02, derUnsigned(sig.subarray(0, h))), encodeTlv(0x02, derUnsigned(sig.subarray(h))));
 }
 
-function name(cn: string): Uint8Array {
+/** DER Name { CN = cn }. */
+export function name(cn: string): Uint8Array {
   return seq(encodeTlv(0x31, seq(fromHex('0603550403'), encodeTlv(0x0c, utf8(cn)))));
 }
 
@@ -48,7 +49,7 @@ export interface X509Spec {
   readonly serial: Uint8Array;
   /** authorityKeyIdentifier keyIdentifier (= GP CA identifier '42'); undefined = extension left out. */
   readonly aki: Uint8Array | undefined;
-  /** subjectKeyIdentifier (= GP subject identifier '5F20'); undefined = left out. */
+  /** subjectKeyIdentifier; undefined = left out. */
   readonly ski: Uint8Array | undefined;
   /** keyUsage first byte; undefined = left out. */
   readonly keyUsage: number | undefined;
@@ -59,6 +60,9 @@ export interface X509Spec {
   readonly extraExtensions?: readonly Uint8Array[];
   /** Version INTEGER value (2 = v3, the default). */
   readonly version?: number;
+  /** Common names of issuer and subject (default 'issuer', 'subject'). */
+  readonly issuerCn?: string;
+  readonly subjectCn?: string;
   /** Leave the [0] version out (a v1 certificate). */
   readonly omitVersion?: boolean;
 }
@@ -78,9 +82,9 @@ export function tbsOf(s: X509Spec): Uint8Array {
     s.omitVersion === true ? new Uint8Array(0) : encodeTlv(0xa0, encodeTlv(0x02, Uint8Array.of(s.version ?? 2))),
     encodeTlv(0x02, derUnsigned(s.serial)),
     alg,
-    name('issuer'),
+    name(s.issuerCn ?? 'issuer'),
     seq(time(s.notBefore), time(s.notAfter)),
-    name('subject'),
+    name(s.subjectCn ?? 'subject'),
     seq(seq(fromHex('06072A8648CE3D0201'), curveOid), bitString(s.publicKey.point)),
     encodeTlv(0xa3, seq(...exts)),
   );

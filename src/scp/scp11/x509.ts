@@ -5,12 +5,17 @@
  * the same rules (`verifyChain`, the card's PERFORM SECURITY OPERATION, STORE DATA 'BF21').
  *
  * Field mapping (X.509 → GP '7F21' field):
- *   serialNumber INTEGER content (1–20 bytes)         → '93' serial number (allowlist, §7.5.1)
+ *   serialNumber INTEGER content (1–20 bytes, as      → '93' serial number (allowlist, §7.5.1)
+ *     encoded, with a DER leading 00 if any)
  *   authorityKeyIdentifier.keyIdentifier [0]           → '42' CA identifier (CA-KLOC / CA-KLCC identifier)
- *   subjectKeyIdentifier                               → '5F20' subject identifier
- *   keyUsage keyAgreement only                         → '95' = '00 80' (CERT.OCE.ECKA, CERT.SD.ECKA)
- *   keyUsage keyCertSign and/or digitalSignature,
- *            without keyAgreement                      → '95' = '82' (intermediate signature certificates)
+ *   subject Name (whole DER, §6.2.1.5: the DN is      → '5F20' subject identifier (compared with the SD's
+ *     compared when there is no id-sd-subject-id)         '5F20' for the AUTHENTICATED level, §4.7)
+ *   keyUsage keyAgreement alone (Tables 6-7, 6-8)      → '95' = '00 80' (CERT.OCE.ECKA, CERT.SD.ECKA)
+ *   keyUsage keyCertSign, cRLSign optional, no
+ *            keyAgreement (Tables 6-5, 6-6)            → '95' = '82' (CA / KA signature certificates)
+ *   issuer / subject Names (whole DER)                 → `issuerName` / `subjectName`: §6.2.1.2 wants each
+ *                                                        issuer equal to the issuing certificate's subject
+ *   subjectKeyIdentifier (mandatory, §6.2.1.2)         → `subjectKeyId`
  *   validity notBefore / notAfter (day, UTC)          → '5F25' / '5F24'
  *   subjectPublicKeyInfo id-ecPublicKey + named curve  → '7F49' public key
  *   tbsCertificate (exact DER)                         → signed data (Table 6-2)
@@ -18,7 +23,9 @@
  *                                                        size when verified (`x509SignatureToPlain`)
  * The signature algorithm must be ecdsa-with-SHA256/384/512 and equal to the hash of the issuer's curve
  * (GPCS §B.4.3), and the outer algorithm must equal the tbsCertificate's. Unknown critical extensions are
- * refused (RFC 5280 §4.2). There is no X.509 form of 'BF20' authorizations. Every error is a `CodecError`.
+ * refused (RFC 5280 §4.2); keyUsage is a DER named bit list. There is no X.509 form of 'BF20' authorizations.
+ * As for '7F21', a chain links by signatures (each certificate verifies under the previous one's key) and key
+ * usage; issuer/subject names are not compared. Every parse error is a `CodecError`.
  */
 import { concat, equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
@@ -95,9 +102,10 @@ function keyUsageOf(ext: TlvSpan, b: Uint8Array): Uint8Array {
   const digitalSignature = (first & 0x80) !== 0;
   const keyAgreement = (first & 0x08) !== 0;
   const keyCertSign = (first & 0x04) !== 0;
-  if (keyAgreement && !digitalSignature && !keyCertSign) return Uint8Array.of(0x00, 0x80);
-  if (!keyAgreement && (digitalSignature || keyCertSign)) return Uint8Array.of(0x82);
-  throw new CodecError('BAD_VALUE', 'keyUsage must be keyAgreement alone or keyCertSign/digitalSignature', ext.start);
+  // Tables 6-5/6-6: keyCertSign (cRLSign optional) for CA and KA certificates; 6-7/6-8: keyAgreement alone.
+  if (keyAgreement && !digitalSignature && !keyCertSign && first === 0x08 && t.value.length <= 2) return Uint8Array.of(0x00, 0x80);
+  if (!keyAgreement && keyCertSign) return Uint8Array.of(0x82);
+  throw new CodecError('BAD_VALUE', 'keyUsage must be keyAgreement alone or keyCertSign', ext.start);
 }
 
 /** An X.509 certificate as a `GpCertificate`; `signature` is the DER ECDSA-Sig-Value. */
@@ -105,6 +113,12 @@ export interface X509Certificate extends GpCertificate {
   readonly format: 'x509';
   /** Hash of the signature algorithm (must match the issuer's curve). */
   readonly signatureHash: 'sha256' | 'sha384' | 'sha512';
+  /** DER of the issuer Name. */
+  readonly issuerName: Uint8Array;
+  /** DER of the subject Name. */
+  readonly subjectName: Uint8Array;
+  /** subjectKeyIdentifier. */
+  readonly subjectKeyId: Uint8Array;
 }
 
 /** Parse the X.509 certificate (SEQUENCE) spanning `outer` in `bytes`. */
@@ -126,12 +140,13 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
   if (innerAlg === undefined || !equalBytes(innerAlg.value, top[1]!.value) || innerAlg.tag !== top[1]!.tag) {
     throw new CodecError('BAD_VALUE', 'tbsCertificate signature algorithm differs from signatureAlgorithm', innerAlg?.start ?? tbs.end);
   }
-  expect(f[i++], TAG_SEQUENCE, 'issuer', tbs.end);
+  const issuer = expect(f[i++], TAG_SEQUENCE, 'issuer', tbs.end);
   const validity = children(bytes, expect(f[i++], TAG_SEQUENCE, 'validity', tbs.end));
   if (validity.length !== 2) throw new CodecError('BAD_VALUE', 'validity must hold notBefore and notAfter', f[i - 1]!.start);
   const notBefore = timeToBcd(validity[0]!);
   const notAfter = timeToBcd(validity[1]!);
-  expect(f[i++], TAG_SEQUENCE, 'subject', tbs.end);
+  const subject = expect(f[i++], TAG_SEQUENCE, 'subject', tbs.end);
+  if (subject.value.length === 0) throw new CodecError('BAD_VALUE', 'empty subject Name', subject.start);
   const spki = children(bytes, expect(f[i++], TAG_SEQUENCE, 'subjectPublicKeyInfo', tbs.end));
   const spkiAlg = children(bytes, expect(spki[0], TAG_SEQUENCE, 'subjectPublicKeyInfo algorithm', tbs.end));
   if (spki.length !== 2 || spkiAlg.length !== 2) throw new CodecError('BAD_VALUE', 'subjectPublicKeyInfo: { id-ecPublicKey namedCurve } key expected', spki[0]!.start);
@@ -144,7 +159,7 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
   const point = bitStringBytes(expect(spki[1], 0x03, 'subjectPublicKey', spki[0]!.end), 'subjectPublicKey');
   if (!isValidPublicKey(curve, point)) throw new CodecError('BAD_VALUE', `public key is not a point of ${curve}`, spki[1]!.start);
   let caId: Uint8Array | undefined;
-  let subjectId: Uint8Array | undefined;
+  let subjectKeyId: Uint8Array | undefined;
   let keyUsage: Uint8Array | undefined;
   let next = f[i];
   if (next !== undefined && (next.tag === 0x81 || next.tag === 0xa1)) next = f[++i];
@@ -172,7 +187,7 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
     if (equalBytes(oid, EXT_SKI)) {
       const ski = readTlv(bytes, value.valueStart, value.end);
       if (ski.end !== value.end || ski.tag !== 0x04 || ski.value.length === 0) throw new CodecError('BAD_VALUE', 'subjectKeyIdentifier', value.start);
-      subjectId = ski.value;
+      subjectKeyId = ski.value;
     } else if (equalBytes(oid, EXT_AKI)) {
       const aki = expect(readTlv(bytes, value.valueStart, value.end), TAG_SEQUENCE, 'authorityKeyIdentifier', value.valueStart);
       const id = children(bytes, aki).find((c) => c.tag === 0x80);
@@ -185,7 +200,7 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
     }
   }
   if (caId === undefined) throw new CodecError('TRUNCATED', 'authorityKeyIdentifier (CA identifier) missing', extsWrap.start);
-  if (subjectId === undefined) throw new CodecError('TRUNCATED', 'subjectKeyIdentifier (subject identifier) missing', extsWrap.start);
+  if (subjectKeyId === undefined) throw new CodecError('TRUNCATED', 'subjectKeyIdentifier (subject identifier) missing', extsWrap.start);
   if (keyUsage === undefined) throw new CodecError('TRUNCATED', 'keyUsage missing', extsWrap.start);
   // The signature: ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, checked here, converted when verified.
   const sig = readTlv(sigValue, 0);
@@ -197,8 +212,11 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
     signatureHash: hash,
     serialNumber: serial.value,
     caId,
-    subjectId,
+    subjectId: bytes.slice(subject.start, subject.end),
     keyUsage,
+    issuerName: bytes.slice(issuer.start, issuer.end),
+    subjectName: bytes.slice(subject.start, subject.end),
+    subjectKeyId,
     effectiveDate: notBefore,
     expirationDate: notAfter,
     publicKey: Object.freeze({ curve, point: point.slice() }),
