@@ -92,8 +92,8 @@ test("STORE DATA of an X.509 CERT.SD.ECKA; GET DATA 'BF21' returns it byte-exact
   assert.deepEqual(leaf.publicKey, r.pkSd);
   // A chain CA-KLCC → intermediate (X.509) → SD ('7F21' and X.509 mixed is accepted too).
   const ka = generateKeyPair(CURVE);
-  const kaCert = buildX509(spec(ka.publicKey, { serial: fromHex('0B'), ski: fromHex('4B41'), keyUsage: KU_KEY_CERT_SIGN }), r.caKlcc);
-  const sdCert = buildX509(spec(r.pkSd.point, { aki: fromHex('4B41') }), ka);
+  const kaCert = buildX509(spec(ka.publicKey, { serial: fromHex('0B'), ski: fromHex('4B41'), keyUsage: KU_KEY_CERT_SIGN, subjectCn: 'KA-KLCC' }), r.caKlcc);
+  const sdCert = buildX509(spec(r.pkSd.point, { aki: fromHex('4B41'), issuerCn: 'KA-KLCC' }), ka);
   assert.ok((await store(r, [kaCert, sdCert])).every((s) => s === 0x9000));
   const got2 = await sc(r.io, r.ssd, GET_BF21);
   assert.equal(got2.data, toHex(encodeTlv(0xbf21, concat(kaCert, sdCert))));
@@ -124,8 +124,8 @@ test('openScp11Session: host verifies the X.509 CERT.SD.ECKA (GET DATA BF21) and
   assert.ok((await store(r, [buildX509(spec(r.pkSd.point), r.caKlcc)])).every((s) => s === 0x9000));
   const ka = generateKeyPair(CURVE);
   const oce = generateKeyPair(CURVE);
-  const kaCert = buildX509(spec(ka.publicKey, { serial: fromHex('0A'), aki: CA_KLOC_ID, ski: fromHex('4B41'), keyUsage: KU_KEY_CERT_SIGN }), r.caKloc);
-  const oceCert = buildX509(spec(oce.publicKey, { serial: fromHex('01'), aki: fromHex('4B41'), ski: fromHex('0102030405') }), ka);
+  const kaCert = buildX509(spec(ka.publicKey, { serial: fromHex('0A'), aki: CA_KLOC_ID, ski: fromHex('4B41'), keyUsage: KU_KEY_CERT_SIGN, subjectCn: 'KA-KLOC' }), r.caKloc);
+  const oceCert = buildX509(spec(oce.publicKey, { serial: fromHex('01'), aki: fromHex('4B41'), ski: fromHex('0102030405'), issuerCn: 'KA-KLOC' }), ka);
   const options = {
     sdAid: fromHex(SSD1),
     variant: '11a' as const,

@@ -45,6 +45,7 @@ const KA_ID = fromHex('4B414B414B41');
 
 const oceSpec: X509Spec = {
   serial: fromHex('00C0FFEE01'),
+  issuerCn: 'KA-KLOC',
   aki: KA_ID,
   ski: OCE_ID,
   keyUsage: KU_KEY_AGREEMENT,
@@ -54,6 +55,8 @@ const oceSpec: X509Spec = {
 };
 const kaSpec: X509Spec = {
   serial: fromHex('0A'),
+  issuerCn: 'CA-KLOC',
+  subjectCn: 'KA-KLOC',
   aki: CA_KLOC_ID,
   ski: KA_ID,
   keyUsage: KU_KEY_CERT_SIGN | KU_DIGITAL_SIGNATURE,
@@ -94,7 +97,7 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     assert.deepEqual(c.caId, KA_ID);
     assert.deepEqual(c.subjectId, name('subject')); // the subject DN stands for '5F20' (§6.2.1.5)
     assert.deepEqual(c.subjectName, name('subject'));
-    assert.deepEqual(c.issuerName, name('issuer'));
+    assert.deepEqual(c.issuerName, name('KA-KLOC'));
     assert.deepEqual(c.subjectKeyId, OCE_ID);
     assert.equal(toHex(c.keyUsage), '0080');
     assert.equal(toHex(c.effectiveDate!), '20240101');
@@ -185,6 +188,8 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     };
     assert.equal(code([kaX509, oceX509]), 'ok');
     assert.equal(code([kaX509, tampered]), 'BAD_SIGNATURE@1');
+    // §6.2.1.2: the issuer Name must be the issuing certificate's subject Name.
+    assert.equal(code([kaX509, buildX509({ ...oceSpec, issuerCn: 'OTHER' }, pki.kaKloc)]), 'ISSUER_MISMATCH@1');
     assert.equal(code([oceX509]), 'BAD_SIGNATURE@0');
     assert.equal(code([kaX509]), 'BAD_KEY_USAGE@0');
     assert.equal(code([kaX509, buildX509({ ...oceSpec, notAfter: '250101000000Z' }, pki.kaKloc)]), 'ok');
@@ -202,6 +207,7 @@ function pso(card: Scp11Card, certs: Uint8Array[], ref = { kvn: CA_KVN, kid: 0x1
 describe('card PERFORM SECURITY OPERATION with X.509 (§7.5)', () => {
   test('SCP11a where the OCE presents an X.509 chain CA-KLOC → KA-KLOC → OCE; protected commands round-trip', () => {
     const card = makeCard(pki);
+    assert.equal(pso(makeCard(pki), [kaX509, buildX509({ ...oceSpec, issuerCn: 'OTHER' }, pki.kaKloc)]), '6600'); // issuer Name ≠ KA subject
     assert.equal(pso(card, [kaX509, oceX509]), '9000');
     const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x3c, skOceEcka: pki.oce.privateKey });
     const r = card.authenticate(s.command);

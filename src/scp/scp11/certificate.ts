@@ -33,6 +33,8 @@ export type CertificateErrorCode =
   | 'BAD_KEY_USAGE'
   /** The certificate's key is on another curve than the chain's. */
   | 'CURVE_MISMATCH'
+  /** X.509: the issuer Name is not the subject Name of the issuing certificate (§6.2.1.2; card: SW 6600). */
+  | 'ISSUER_MISMATCH'
   /** Serial number not in the allowlist (card: SW 6640). */
   | 'NOT_IN_ALLOWLIST';
 
@@ -248,6 +250,7 @@ export function verifyChain(chain: readonly GpCertificate[], anchor: EcPublicKey
   let issuer = anchor;
   chain.forEach((cert, i) => {
     if (!verifyCertificateSignature(cert, issuer)) throw new CertificateError('BAD_SIGNATURE', 'signature does not verify', i);
+    if (i > 0 && !namesChain(chain[i - 1]!, cert)) throw new CertificateError('ISSUER_MISMATCH', "issuer is not the issuing certificate's subject", i);
     if (i === 0 && opts.allowlist !== undefined && opts.allowlist.length > 0 && !opts.allowlist.some((s) => equalBytes(s, cert.serialNumber))) {
       throw new CertificateError('NOT_IN_ALLOWLIST', 'serial number not in the allowlist', i);
     }
@@ -260,6 +263,17 @@ export function verifyChain(chain: readonly GpCertificate[], anchor: EcPublicKey
     issuer = cert.publicKey;
   });
   return chain[chain.length - 1]!;
+}
+
+/**
+ * X.509 after X.509 (Amendment F §6.2.1.2): the issuer Name equals the issuing certificate's subject Name.
+ * True for any pair involving a '7F21' certificate, which carries no names to compare.
+ */
+export function namesChain(issuing: GpCertificate, cert: GpCertificate): boolean {
+  const a = issuing as Partial<X509Certificate>;
+  const b = cert as Partial<X509Certificate>;
+  if (a.format !== 'x509' || b.format !== 'x509') return true;
+  return equalBytes(a.subjectName!, b.issuerName!);
 }
 
 /** Date checks of one certificate (no-op without `today`). */

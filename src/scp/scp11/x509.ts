@@ -25,7 +25,10 @@
  * (GPCS §B.4.3), and the outer algorithm must equal the tbsCertificate's. Unknown critical extensions are
  * refused (RFC 5280 §4.2); keyUsage is a DER named bit list. There is no X.509 form of 'BF20' authorizations.
  * As for '7F21', a chain links by signatures (each certificate verifies under the previous one's key) and key
- * usage; issuer/subject names are not compared. Every parse error is a `CodecError`.
+ * usage; between two X.509 certificates the issuer Name must also equal the previous subject Name
+ * (`namesChain`, used by `verifyChain` and the card's PSO). Every parse error is a `CodecError`.
+ * Not yet mapped: the GP extensions of Annex C (id-sd-subject-id, id-scp11-auth → 'BF20', id-disc-data) and
+ * certificatePolicies values; such critical extensions are refused as unknown.
  */
 import { concat, equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
