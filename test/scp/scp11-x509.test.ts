@@ -112,6 +112,27 @@ describe('X.509 certificate parser (RFC 5280 §4.1 → GP certificate fields)', 
     assert.equal(verifyCertificateSignature(c, anchor), false);
   });
 
+  test('GP extensions of Annex C and the mandatory certificatePolicies: subject id, authorizations, discretionary data', () => {
+    const gp = (n: number, inner: Uint8Array, critical: boolean) => extension(concat(fromHex('060C2A864886FC6B64000A0200'), Uint8Array.of(n)), encodeTlv(0x04, inner), critical);
+    const policies = extension(fromHex('0603551D20'), fromHex('300F300D060B2A864886FC6B64000A0201' + '00'), true);
+    const der = buildX509({ ...oceSpec, extraExtensions: [policies, gp(2, OCE_ID, true), gp(1, fromHex('8E05A000000151'), true), gp(0, fromHex('5302CAFE'), false)] }, pki.kaKloc);
+    const c = parseX509Certificate(der);
+    assert.deepEqual(c.subjectId, OCE_ID); // id-sd-subject-id wins over the subject DN
+    assert.equal(toHex(c.authorizations!), '8E05A000000151');
+    assert.deepEqual(c.discretionary, { tag: 0x53, value: fromHex('CAFE') });
+    assert.equal(verifyCertificateSignature(c, { curve: 'P-256', point: pki.kaKloc.publicKey }), true);
+    assert.equal(codecCode(() => parseX509Certificate(buildX509({ ...oceSpec, extraExtensions: [gp(0, fromHex('5400'), false)] }, pki.kaKloc))), 'BAD_VALUE');
+    assert.equal(codecCode(() => parseX509Certificate(buildX509({ ...oceSpec, extraExtensions: [gp(2, new Uint8Array(0), true)] }, pki.kaKloc))), 'BAD_LENGTH');
+    assert.equal(codecCode(() => parseX509Certificate(buildX509({ ...oceSpec, extraExtensions: [extension(fromHex('060C2A864886FC6B64000A020002'), fromHex('020100'), true)] }, pki.kaKloc))), 'BAD_VALUE');
+    // Card: the id-sd-subject-id equal to the SD owner → AUTHENTICATED; 'BF20' without the mechanism → 6A81.
+    const direct = (exts: Uint8Array[]) => buildX509({ ...oceSpec, aki: CA_KLOC_ID, issuerCn: 'issuer', extraExtensions: exts }, pki.caKloc);
+    const card = makeCard(pki, { ownerId: OCE_ID });
+    assert.equal(pso(card, [direct([policies, gp(2, OCE_ID, true)])]), '9000');
+    const s = beginScp11({ variant: '11a', pkSdEcka: { curve: pki.curve, point: pki.sd.publicKey }, kvn: SD_KVN, keyUsage: 0x34, skOceEcka: pki.oce.privateKey });
+    assert.equal(card.authenticate(s.command).securityLevel, 0x11 | 0x80);
+    assert.equal(pso(makeCard(pki, { i: 0x11 }), [direct([gp(1, fromHex('8E05A000000151'), true)])]), '6A81');
+  });
+
   test("parseCertificates takes '7F21' and X.509 certificates in one sequence", () => {
     const mixed = parseCertificates(concat(kaX509, pki.oceCertViaKa.encoded, oceX509));
     assert.deepEqual(mixed.map((x) => toHex(x.serialNumber)), ['0A', '02', '00C0FFEE01']);

@@ -8,8 +8,10 @@
  *   serialNumber INTEGER content (1–20 bytes, as      → '93' serial number (allowlist, §7.5.1)
  *     encoded, with a DER leading 00 if any)
  *   authorityKeyIdentifier.keyIdentifier [0]           → '42' CA identifier (CA-KLOC / CA-KLCC identifier)
- *   subject Name (whole DER, §6.2.1.5: the DN is      → '5F20' subject identifier (compared with the SD's
- *     compared when there is no id-sd-subject-id)         '5F20' for the AUTHENTICATED level, §4.7)
+ *   id-sd-subject-id extension (Annex C) if present,  → '5F20' subject identifier (compared with the SD's
+ *     else the subject Name, whole DER (§6.2.1.5)         '5F20' for the AUTHENTICATED level, §4.7)
+ *   id-scp11-auth extension (Table 6-7)                → 'BF20' authorizations (value)
+ *   id-disc-data extension (Table 6-8)                 → '53' / '73' discretionary data
  *   keyUsage keyAgreement alone (Tables 6-7, 6-8)      → '95' = '00 80' (CERT.OCE.ECKA, CERT.SD.ECKA)
  *   keyUsage keyCertSign, cRLSign optional, no
  *            keyAgreement (Tables 6-5, 6-6)            → '95' = '82' (CA / KA signature certificates)
@@ -23,12 +25,12 @@
  *                                                        size when verified (`x509SignatureToPlain`)
  * The signature algorithm must be ecdsa-with-SHA256/384/512 and equal to the hash of the issuer's curve
  * (GPCS §B.4.3), and the outer algorithm must equal the tbsCertificate's. Unknown critical extensions are
- * refused (RFC 5280 §4.2); keyUsage is a DER named bit list. There is no X.509 form of 'BF20' authorizations.
+ * refused (RFC 5280 §4.2; certificatePolicies and basicConstraints are known, their values not checked);
+ * keyUsage is a DER named bit list.
  * As for '7F21', a chain links by signatures (each certificate verifies under the previous one's key) and key
  * usage; between two X.509 certificates the issuer Name must also equal the previous subject Name
  * (`namesChain`, used by `verifyChain` and the card's PSO). Every parse error is a `CodecError`.
- * Not yet mapped: the GP extensions of Annex C (id-sd-subject-id, id-scp11-auth → 'BF20', id-disc-data) and
- * certificatePolicies values; such critical extensions are refused as unknown.
+ * Not checked: the certificatePolicies role OIDs (id-oce, id-sd, id-kloc-ca … of Annex C).
  */
 import { concat, equalBytes } from '../../core/bytes.ts';
 import { CodecError } from '../../core/errors.ts';
@@ -49,6 +51,13 @@ const EXT_SKI = Uint8Array.of(0x55, 0x1d, 0x0e);
 const EXT_KEY_USAGE = Uint8Array.of(0x55, 0x1d, 0x0f);
 const EXT_BASIC_CONSTRAINTS = Uint8Array.of(0x55, 0x1d, 0x13);
 const EXT_AKI = Uint8Array.of(0x55, 0x1d, 0x23);
+/** Annex C: id-scp11Ext = 1.2.840.114283.100.0.10.2.0 {id-disc-data(0), id-scp11-auth(1), id-sd-subject-id(2)}. */
+const SCP11_EXT = Uint8Array.of(0x2a, 0x86, 0x48, 0x86, 0xfc, 0x6b, 0x64, 0x00, 0x0a, 0x02, 0x00);
+const EXT_DISC_DATA = Uint8Array.of(...SCP11_EXT, 0x00);
+const EXT_SCP11_AUTH = Uint8Array.of(...SCP11_EXT, 0x01);
+const EXT_SD_SUBJECT_ID = Uint8Array.of(...SCP11_EXT, 0x02);
+/** certificatePolicies: mandatory and critical in every SCP11 certificate (Tables 6-5 to 6-8). */
+const EXT_CERTIFICATE_POLICIES = Uint8Array.of(0x55, 0x1d, 0x20);
 
 function hex(n: number): string {
   return n.toString(16).toUpperCase();
@@ -163,6 +172,15 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
   if (!isValidPublicKey(curve, point)) throw new CodecError('BAD_VALUE', `public key is not a point of ${curve}`, spki[1]!.start);
   let caId: Uint8Array | undefined;
   let subjectKeyId: Uint8Array | undefined;
+  let gpSubjectId: Uint8Array | undefined;
+  let authorizations: Uint8Array | undefined;
+  let discretionary: { tag: 0x53 | 0x73; value: Uint8Array } | undefined;
+  /** extnValue holding one OCTET STRING (Table 6-7/6-8 GP extensions) → its content. */
+  const innerOctets = (value: TlvSpan, what: string): Uint8Array => {
+    const o = readTlv(bytes, value.valueStart, value.end);
+    if (o.end !== value.end || o.tag !== 0x04) throw new CodecError('BAD_VALUE', `${what}: OCTET STRING expected`, value.start);
+    return o.value;
+  };
   let keyUsage: Uint8Array | undefined;
   let next = f[i];
   if (next !== undefined && (next.tag === 0x81 || next.tag === 0xa1)) next = f[++i];
@@ -196,9 +214,21 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
       const id = children(bytes, aki).find((c) => c.tag === 0x80);
       if (id === undefined || id.value.length === 0) throw new CodecError('BAD_VALUE', 'authorityKeyIdentifier without keyIdentifier', aki.start);
       caId = id.value;
+    } else if (equalBytes(oid, EXT_SD_SUBJECT_ID)) {
+      gpSubjectId = innerOctets(value, 'id-sd-subject-id');
+      if (gpSubjectId.length < 1 || gpSubjectId.length > 127) throw new CodecError('BAD_LENGTH', 'id-sd-subject-id of 1..127 bytes expected', value.start);
+    } else if (equalBytes(oid, EXT_SCP11_AUTH)) {
+      authorizations = innerOctets(value, 'id-scp11-auth');
+    } else if (equalBytes(oid, EXT_DISC_DATA)) {
+      const d = innerOctets(value, 'id-disc-data');
+      const t = readTlv(d, 0);
+      if (t.end !== d.length || (t.tag !== 0x53 && t.tag !== 0x73) || t.value.length < 1 || t.value.length > 127) {
+        throw new CodecError('BAD_VALUE', "id-disc-data must hold one '53' or '73' TLV of 1..127 bytes", value.start);
+      }
+      discretionary = { tag: t.tag, value: t.value };
     } else if (equalBytes(oid, EXT_KEY_USAGE)) {
       keyUsage = keyUsageOf(value, bytes);
-    } else if (critical && !equalBytes(oid, EXT_BASIC_CONSTRAINTS)) {
+    } else if (critical && !equalBytes(oid, EXT_BASIC_CONSTRAINTS) && !equalBytes(oid, EXT_CERTIFICATE_POLICIES)) {
       throw new CodecError('BAD_VALUE', 'unknown critical extension', ext.start);
     }
   }
@@ -215,7 +245,9 @@ export function parseX509At(bytes: Uint8Array, outer: TlvSpan): X509Certificate 
     signatureHash: hash,
     serialNumber: serial.value,
     caId,
-    subjectId: bytes.slice(subject.start, subject.end),
+    subjectId: gpSubjectId ?? bytes.slice(subject.start, subject.end),
+    ...(authorizations === undefined ? {} : { authorizations }),
+    ...(discretionary === undefined ? {} : { discretionary: Object.freeze(discretionary) }),
     keyUsage,
     issuerName: bytes.slice(issuer.start, issuer.end),
     subjectName: bytes.slice(subject.start, subject.end),
