@@ -16,20 +16,9 @@ import { PROVIDER_AID_PREFIX } from '../../src/runtime/index.ts';
 import { readDescriptor, remoteContext, type ScenarioContext } from '../../src/cli/scenarios/context.ts';
 import { keyVersionOnCard } from '../../src/cli/scenarios/card-probe.ts';
 import { up } from './up-process.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const KILLS = Number(process.env.OPENTSM_PLATFORM_KILLS ?? 5);
-
-/** mulberry32: the kill moments are random but replayable from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   cardId: string;
@@ -63,7 +52,7 @@ async function ssdOf(ctx: ScenarioContext, t: Target): Promise<SsdView> {
 
 test('SIGKILL of opentsm up during rotations: after each restart every SSD opens with the keys the platform holds', { timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'opentsm-kill-'));
-  const random = rng(0x8a3);
+  const random = seededRandom(0x8a3);
   try {
     let platform = await up(dir, 2);
     let ctx = await remoteContext(dir, await readDescriptor(dir));
