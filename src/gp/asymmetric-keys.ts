@@ -8,7 +8,8 @@
  *    (RSA-2048 with extended Le '0000': the response is 265 bytes.)
  *  - PUT KEY of a trust anchor in clear, no KCV (§11.8.2.3): PK.CA-KLOC.ECDSA 'B0' point ‖ 'F0' 01 reference;
  *    PK.TP_EX.AUT 'A1' modulus ‖ 'A0' exponent (extended APDU when the data passes 255 bytes).
- *  - STORE DATA of a certificate chain (Amendment F): 'A6' { '83' 02 KID KVN } 'BF21' { '7F21'… }.
+ *  - STORE DATA of a certificate chain (Amendment F): 'A6' { '83' 02 KID KVN } 'BF21' { '7F21'… }, each
+ *    certificate a GP '7F21' or an X.509 '30' (SEQUENCE) certificate (Amendment F v1.4 allows both).
  *  - GET DATA 'BF21' with 'A6' { '83' 02 KID KVN }: the stored chain.
  *
  * 'B0', 'A0' and 'A1' have the "constructed" bit set but hold raw values: responses are parsed one level deep.
@@ -155,7 +156,9 @@ function keyReference(kid: number, kvn: number): Uint8Array {
 export function buildStoreCertificates(o: { kid: number; kvn: number; certificates: readonly Uint8Array[] }): CommandApdu[] {
   if (o.certificates.length === 0) throw new RangeError('buildStoreCertificates: no certificate');
   for (const c of o.certificates) {
-    if (!(c instanceof Uint8Array) || c.length < 4 || c[0] !== 0x7f || c[1] !== 0x21) throw new RangeError("each certificate is a whole '7F21' TLV");
+    const gp = c instanceof Uint8Array && c.length >= 4 && c[0] === 0x7f && c[1] === 0x21;
+    const x509 = c instanceof Uint8Array && c.length >= 4 && c[0] === 0x30;
+    if (!gp && !x509) throw new RangeError("each certificate is a whole '7F21' TLV or an X.509 SEQUENCE");
   }
   const data = concat(keyReference(o.kid, o.kvn), encodeTlv(TAG_CERTIFICATE_STORE, concat(...o.certificates)));
   return buildStoreDataBlocks(data, { format: 'ber' });

@@ -115,7 +115,7 @@ export interface Scp11SessionOptions {
   readonly sdKey: { readonly kvn: number; readonly kid: number };
   /** PK.CA-KLOC.ECDSA on the card that verifies the first OCE certificate. */
   readonly caKloc: { readonly kvn: number; readonly kid: number };
-  /** CERT.KA-KLOC… then CERT.OCE.ECKA, each a whole '7F21' TLV. */
+  /** CERT.KA-KLOC… then CERT.OCE.ECKA, each a whole '7F21' TLV or an X.509 certificate (DER). */
   readonly oceCertificates: readonly Uint8Array[];
   /** SK.OCE.ECKA (the scalar), whose public key CERT.OCE.ECKA certifies. */
   readonly ocePrivateKey: Uint8Array;
@@ -207,7 +207,7 @@ export async function openScp11Session(transport: CardChannel, o: Scp11SessionOp
   try {
     oceLeaf = parseCertificate(o.oceCertificates[o.oceCertificates.length - 1]!);
   } catch (e) {
-    throw new TypeError('CERT.OCE.ECKA is not a GP certificate', { cause: e });
+    throw new TypeError("CERT.OCE.ECKA is neither a GP '7F21' nor an X.509 certificate", { cause: e });
   }
   if (oceLeaf.publicKey.curve !== curve || !equalConstantTime(oceLeaf.publicKey.point, publicKeyOf(curve, o.ocePrivateKey))) {
     throw new TypeError('CERT.OCE.ECKA does not certify the public key of ocePrivateKey');

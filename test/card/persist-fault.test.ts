@@ -18,26 +18,15 @@ import { SimulatedCard } from '../../src/card/index.ts';
 import { toHex } from '../../src/core/bytes.ts';
 import { openSecureChannel } from '../../src/scp/index.ts';
 import { journalState, keysOf, kvnOf } from './fault/keys.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const CHILD = fileURLToPath(new URL('./fault/rotate-child.ts', import.meta.url));
-
-/** Deterministic delays (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('issue 8 §3: SIGKILL during key rotations never loses an acknowledged PUT KEY (20 kills)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'opentsm-fault-'));
   const cardFile = join(dir, 'card.json');
   const journal = join(dir, 'journal.log');
-  const random = prng(0x8f3);
+  const random = seededRandom(0x8f3);
   let inFlightSeen = 0;
   try {
     const kills = Number(process.env['OPENTSM_FAULT_KILLS'] ?? 20); // a longer run: OPENTSM_FAULT_KILLS=200

@@ -39,6 +39,11 @@ export async function up(dir: string, devices: number, extra: readonly string[] 
       child.kill('SIGTERM');
       return exited;
     },
+    /** Kill the process without warning (SIGKILL): nothing of it runs after this, as after a power cut. */
+    async kill() {
+      child.kill('SIGKILL');
+      return exited;
+    },
   };
 }
 

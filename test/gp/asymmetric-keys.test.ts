@@ -113,7 +113,10 @@ test("STORE DATA certificates: 'A6' { '83' 02 KID KVN } 'BF21' { 7F21… } in bl
   assert.deepEqual(blocks.map((b) => [b.p1, b.p2, b.data.length]), [[0x10, 0, 239], [0x90, 1, 177]]);
   assert.equal(toHex(blocks[0]!.data.subarray(0, 13)), 'A60483021102BF218201957F21');
   assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [] }), RangeError);
-  assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3003020100')] }), RangeError);
+  assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3103020100')] }), RangeError);
+  assert.throws(() => buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3000')] }), RangeError);
+  // An X.509 certificate (SEQUENCE) is taken as it is (Amendment F v1.4).
+  assertApdu(buildStoreCertificates({ kid: 0x11, kvn: 1, certificates: [h('3003020100')] })[0]!, '80E29000 0E A604830211 01 BF2105' + '3003020100');
 });
 
 test("GET DATA 'BF21' with the key reference; parseCertificateStore", () => {

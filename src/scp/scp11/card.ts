@@ -24,6 +24,7 @@ import {
   checkDates,
   KEY_USAGE_KEY_AGREEMENT,
   KEY_USAGE_SIGNATURE,
+  namesChain,
   parseCertificate,
   verifyCertificateSignature,
   type GpCertificate,
@@ -130,6 +131,8 @@ export class Scp11Card {
   /** PSO in progress: blocks of the current certificate, key verifying it, and the anchor of the chain. */
   #psoBuffer: Uint8Array | undefined;
   #chainIssuer: EcPublicKey | undefined;
+  /** The previous certificate of the chain being presented (X.509 name chaining, §6.2.1.2). */
+  #chainPrevious: GpCertificate | undefined;
   readonly #seen: string[] = [];
 
   constructor(config: Scp11CardConfig) {
@@ -141,6 +144,7 @@ export class Scp11Card {
     this.#temporaryOce = undefined;
     this.#psoBuffer = undefined;
     this.#chainIssuer = undefined;
+    this.#chainPrevious = undefined;
   }
 
   /** Is a persistently stored PK.OCE.ECKA present (i b3)? */
@@ -188,7 +192,7 @@ export class Scp11Card {
         return this.#psoFail(SW_SCP11.CERTIFICATE_NOT_IN_ALLOWLIST);
       }
       issuer = anchor.publicKey;
-    } else if (!verifyCertificateSignature(cert, issuer)) {
+    } else if (!verifyCertificateSignature(cert, issuer) || (this.#chainPrevious !== undefined && !namesChain(this.#chainPrevious, cert))) {
       return this.#psoFail(SW_SCP11.CERTIFICATE_VERIFICATION_FAILED);
     }
     if (!equalBytes(cert.keyUsage, moreCerts ? KEY_USAGE_SIGNATURE : KEY_USAGE_KEY_AGREEMENT)) {
@@ -207,9 +211,11 @@ export class Scp11Card {
     }
     if (moreCerts) {
       this.#chainIssuer = cert.publicKey;
+      this.#chainPrevious = cert;
       return swOnly(SW.OK);
     }
     this.#chainIssuer = undefined;
+    this.#chainPrevious = undefined;
     const oce: OceKey = { publicKey: cert.publicKey, subjectId: cert.subjectId, authorizations: cert.authorizations };
     if (this.#config.i & Scp11I.PERSISTENT_PK_OCE && cert.authorizations === undefined) {
       this.#persistentOce = oce;
@@ -223,6 +229,7 @@ export class Scp11Card {
   #psoFail(sw: number): Uint8Array {
     this.#psoBuffer = undefined;
     this.#chainIssuer = undefined;
+    this.#chainPrevious = undefined;
     this.#temporaryOce = undefined;
     return swOnly(sw);
   }
@@ -234,6 +241,7 @@ export class Scp11Card {
     this.#temporaryOce = undefined;
     this.#psoBuffer = undefined;
     this.#chainIssuer = undefined;
+    this.#chainPrevious = undefined;
     const cmd = decodeOrNull(commandBytes);
     if (cmd === null) return fail(SW.WRONG_LENGTH);
     if (!((cmd.cla >= 0x80 && cmd.cla <= 0x83) || (cmd.cla >= 0xc0 && cmd.cla <= 0xcf))) return fail(SW.CLA_NOT_SUPPORTED);

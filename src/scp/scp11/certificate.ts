@@ -14,6 +14,7 @@ import { CodecError, OpentsmError } from '../../core/errors.ts';
 import { encodeTlv } from '../../core/tlv.ts';
 import { curveByReference, curveInfo, ecdsaSign, ecdsaVerify, isValidPublicKey, type CurveName, type EcPublicKey } from '../../crypto/index.ts';
 import { readTlv, readTlvs, type TlvSpan } from './tlv.ts';
+import { parseX509At, TAG_SEQUENCE, x509SignatureToPlain, type X509Certificate } from './x509.ts';
 
 export const TAG_CERTIFICATE = 0x7f21;
 /** Key usage '82': digital signature verification (CERT.KA-KLOC.ECDSA, CERT.KA-KLCC.ECDSA). */
@@ -32,6 +33,8 @@ export type CertificateErrorCode =
   | 'BAD_KEY_USAGE'
   /** The certificate's key is on another curve than the chain's. */
   | 'CURVE_MISMATCH'
+  /** X.509: the issuer Name is not the subject Name of the issuing certificate (§6.2.1.2; card: SW 6600). */
+  | 'ISSUER_MISMATCH'
   /** Serial number not in the allowlist (card: SW 6640). */
   | 'NOT_IN_ALLOWLIST';
 
@@ -145,20 +148,22 @@ const ORDER: readonly Rule[] = [
   { tag: 0x5f37, optional: false, min: 1, max: 0xffff },
 ];
 
-/** Parse one '7F21' certificate that must fill `bytes` exactly. */
+/** Parse one certificate, GP '7F21' or X.509 '30' (`x509.ts`), that must fill `bytes` exactly. */
 export function parseCertificate(bytes: Uint8Array): GpCertificate {
   const outer = readTlv(bytes, 0);
-  if (outer.tag !== TAG_CERTIFICATE) throw new CodecError('BAD_TAG', `expected tag 7F21, got ${outer.tag.toString(16).toUpperCase()}`, 0);
   if (outer.end !== bytes.length) throw new CodecError('TRAILING_DATA', 'bytes after the certificate', outer.end);
-  return parseCertificateAt(bytes, outer);
+  return parseEither(bytes, outer);
 }
 
-/** Parse a sequence of certificates (an SCP11 certificate store value or a PSO payload). */
+/** Parse a sequence of certificates, each '7F21' or X.509 (an SCP11 certificate store value or a PSO payload). */
 export function parseCertificates(bytes: Uint8Array): GpCertificate[] {
-  return readTlvs(bytes).map((t) => {
-    if (t.tag !== TAG_CERTIFICATE) throw new CodecError('BAD_TAG', `expected tag 7F21, got ${t.tag.toString(16).toUpperCase()}`, t.start);
-    return parseCertificateAt(bytes, t);
-  });
+  return readTlvs(bytes).map((t) => parseEither(bytes, t));
+}
+
+function parseEither(bytes: Uint8Array, t: TlvSpan): GpCertificate {
+  if (t.tag === TAG_CERTIFICATE) return parseCertificateAt(bytes, t);
+  if (t.tag === TAG_SEQUENCE) return parseX509At(bytes, t);
+  throw new CodecError('BAD_TAG', `expected tag 7F21 or 30, got ${t.tag.toString(16).toUpperCase()}`, t.start);
 }
 
 function parseCertificateAt(bytes: Uint8Array, outer: TlvSpan): GpCertificate {
@@ -218,6 +223,13 @@ function parseCertificateAt(bytes: Uint8Array, outer: TlvSpan): GpCertificate {
 
 /** Does the signature verify under the issuer's public key? */
 export function verifyCertificateSignature(cert: GpCertificate, issuer: EcPublicKey): boolean {
+  if ((cert as Partial<X509Certificate>).format === 'x509') {
+    // X.509: the algorithm's hash must be the issuer curve's (GPCS §B.4.3); DER signature → r ‖ s.
+    const info = curveInfo(issuer.curve);
+    if ((cert as X509Certificate).signatureHash !== info.ecdsaHash) return false;
+    const plain = x509SignatureToPlain(cert.signature, info.size);
+    return plain !== undefined && ecdsaVerify(issuer.curve, issuer.point, cert.signedData, plain);
+  }
   return ecdsaVerify(issuer.curve, issuer.point, cert.signedData, cert.signature);
 }
 
@@ -238,6 +250,7 @@ export function verifyChain(chain: readonly GpCertificate[], anchor: EcPublicKey
   let issuer = anchor;
   chain.forEach((cert, i) => {
     if (!verifyCertificateSignature(cert, issuer)) throw new CertificateError('BAD_SIGNATURE', 'signature does not verify', i);
+    if (i > 0 && !namesChain(chain[i - 1]!, cert)) throw new CertificateError('ISSUER_MISMATCH', "issuer is not the issuing certificate's subject", i);
     if (i === 0 && opts.allowlist !== undefined && opts.allowlist.length > 0 && !opts.allowlist.some((s) => equalBytes(s, cert.serialNumber))) {
       throw new CertificateError('NOT_IN_ALLOWLIST', 'serial number not in the allowlist', i);
     }
@@ -250,6 +263,17 @@ export function verifyChain(chain: readonly GpCertificate[], anchor: EcPublicKey
     issuer = cert.publicKey;
   });
   return chain[chain.length - 1]!;
+}
+
+/**
+ * X.509 after X.509 (Amendment F §6.2.1.2): the issuer Name equals the issuing certificate's subject Name.
+ * True for any pair involving a '7F21' certificate, which carries no names to compare.
+ */
+export function namesChain(issuing: GpCertificate, cert: GpCertificate): boolean {
+  const a = issuing as Partial<X509Certificate>;
+  const b = cert as Partial<X509Certificate>;
+  if (a.format !== 'x509' || b.format !== 'x509') return true;
+  return equalBytes(a.subjectName!, b.issuerName!);
 }
 
 /** Date checks of one certificate (no-op without `today`). */

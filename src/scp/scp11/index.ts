@@ -23,8 +23,10 @@ export {
   parseCertificates,
   verifyCertificateSignature,
   verifyChain,
+  namesChain,
   checkDates,
 } from './certificate.ts';
+export { parseX509Certificate, x509SignatureToPlain, type X509Certificate } from './x509.ts';
 export {
   type Scp11Variant,
   type KeyAgreementCrt,

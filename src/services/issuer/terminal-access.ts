@@ -15,6 +15,7 @@ import { fromHex, toHex } from '../../core/bytes.ts';
 import { PlatformClient, RemoteProblemError } from '../../platform/http/client.ts';
 import { TransportError } from '../../transport/errors.ts';
 import type { CardAccess, CardRoute } from '../common/deps.ts';
+import { HeldConversation } from '../common/held-conversation.ts';
 import { MAX_RELAY_COMMANDS, RELAY_PATHS, TERMINAL_ID, type RelayScriptAnswer } from '../provider/client.ts';
 import { RelayError, isRelayErrorCode } from '../provider/client.ts';
 
@@ -37,7 +38,7 @@ export class RelayedTerminalChannel implements CardChannel {
   readonly cardId: string;
   readonly #client: PlatformClient;
   #closed = false;
-  #conversation: Promise<string> | undefined;
+  readonly #conversation = new HeldConversation(() => this.#open());
 
   constructor(client: PlatformClient, terminalId: string, cardId: string) {
     this.#client = client;
@@ -56,20 +57,13 @@ export class RelayedTerminalChannel implements CardChannel {
     if (commands.length < 1 || commands.length > MAX_RELAY_COMMANDS) throw new RangeError(`a script has 1 to ${MAX_RELAY_COMMANDS} C-APDUs`);
     let answer: RelayScriptAnswer;
     try {
-      const opening = (this.#conversation ??= this.#open());
-      let id: string;
-      try {
-        id = await opening;
-      } catch (e) {
-        if (this.#conversation === opening) this.#conversation = undefined;
-        throw e;
-      }
+      const id = await this.#conversation.id();
       const res = await this.#client.post<RelayScriptAnswer>(`${RELAY_PATHS.conversation(this.terminalId, id)}/scripts`, {
         body: { cardId: this.cardId, apdus: commands.map((c) => toHex(c).toUpperCase()) },
       });
       answer = res.body;
     } catch (e) {
-      if (e instanceof RemoteProblemError && e.problem?.code === 'CONVERSATION_NOT_HELD') this.#conversation = undefined;
+      if (e instanceof RemoteProblemError && e.problem?.code === 'CONVERSATION_NOT_HELD') this.#conversation.lost();
       throw fromRemote(e, this.terminalId);
     }
     const list = answer?.responses;
@@ -82,9 +76,7 @@ export class RelayedTerminalChannel implements CardChannel {
   /** End the conversation: the card goes to the next in line. */
   async close(): Promise<void> {
     this.#closed = true;
-    const opening = this.#conversation;
-    this.#conversation = undefined;
-    const id = await opening?.catch(() => undefined);
+    const id = await this.#conversation.release();
     if (id === undefined) return;
     await this.#client.call('DELETE', RELAY_PATHS.conversation(this.terminalId, id)).catch(() => undefined);
   }

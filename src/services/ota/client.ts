@@ -15,6 +15,7 @@ import type { CardChannel } from '../../apdu/channel.ts';
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { PlatformClient, RemoteProblemError } from '../../platform/http/client.ts';
 import { agentFetch, CardAccessError } from '../common/card-access.ts';
+import { HeldConversation } from '../common/held-conversation.ts';
 import type { CardAccess, CardRoute } from '../common/deps.ts';
 import { OtaError, type OtaErrorCode } from './errors.ts';
 
@@ -48,8 +49,8 @@ export class RemoteOtaChannel implements CardChannel {
   readonly deviceId: string;
   readonly #o: RemoteOtaChannelOptions;
   readonly #device: string;
-  /** The conversation held (conversation mode), or its opening under way. */
-  #conversation: Promise<string> | undefined;
+  /** The conversation held (conversation mode). */
+  readonly #conversation = new HeldConversation(() => this.#open());
 
   constructor(options: RemoteOtaChannelOptions) {
     this.#o = options;
@@ -71,14 +72,7 @@ export class RemoteOtaChannel implements CardChannel {
     };
     let path = 'scripts';
     if (this.#o.conversation) {
-      const opening = (this.#conversation ??= this.#open());
-      let id: string;
-      try {
-        id = await opening;
-      } catch (e) {
-        if (this.#conversation === opening) this.#conversation = undefined;
-        throw e;
-      }
+      const id = await this.#conversation.id();
       path = `conversations/${encodeURIComponent(id)}/scripts`;
     }
     let json: unknown;
@@ -87,7 +81,7 @@ export class RemoteOtaChannel implements CardChannel {
     } catch (e) {
       // The conversation is gone (idle time limit): the next script opens a new one; this one's fate is known
       // (it was refused before reaching the card), but the secure channel of the caller is lost with it.
-      if (e instanceof OtaError && e.code === 'NOT_HELD') this.#conversation = undefined;
+      if (e instanceof OtaError && e.code === 'NOT_HELD') this.#conversation.lost();
       throw e;
     }
     const responses = (json as { responses?: unknown }).responses;
@@ -99,10 +93,7 @@ export class RemoteOtaChannel implements CardChannel {
 
   /** End the conversation (conversation mode); the card goes to the next in line. Idempotent. */
   async close(): Promise<void> {
-    const opening = this.#conversation;
-    this.#conversation = undefined;
-    if (opening === undefined) return;
-    const id = await opening.catch(() => undefined);
+    const id = await this.#conversation.release();
     if (id === undefined) return;
     await this.#call('DELETE', `conversations/${encodeURIComponent(id)}`, undefined, 204).catch(() => undefined);
   }

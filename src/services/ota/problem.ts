@@ -4,22 +4,11 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../platform/errors.ts';
+import type { RamProblemCode } from '../../transport/ram-http/server-session.ts';
 
+/** The RAM endpoint's own refusals (transport/ram-http/server-session.ts) and the OTA's HTTP faces'. */
 export type OtaProblemCode =
-  | 'BAD_PROTOCOL'
-  | 'BAD_AGENT_ID'
-  | 'AGENT_MISMATCH'
-  | 'BAD_HEADER'
-  | 'UNEXPECTED_BODY'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'BAD_SCRIPT'
-  | 'UNKNOWN_SESSION'
-  | 'UNKNOWN_SCRIPT'
-  | 'DUPLICATE_RESPONSE'
-  | 'RESUME_MISMATCH'
-  | 'SUPERSEDED'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
+  | RamProblemCode
   | 'BODY_TOO_LARGE'
   | 'UNAUTHENTICATED'
   | 'VALIDATION'

@@ -10,6 +10,7 @@
 import type { CardChannel } from '../../../apdu/channel.ts';
 import { TransportError } from '../../../transport/errors.ts';
 import type { CardAccess } from '../../common/deps.ts';
+import { HeldConversation } from '../../common/held-conversation.ts';
 import { RelayError } from './errors.ts';
 import type { TerminalRelay } from './relay.ts';
 
@@ -18,12 +19,13 @@ export class TerminalChannel implements CardChannel {
   readonly cardId: string;
   readonly #relay: TerminalRelay;
   #closed = false;
-  #conversation: Promise<string> | undefined;
+  readonly #conversation: HeldConversation;
 
   constructor(relay: TerminalRelay, terminalId: string, cardId: string) {
     this.#relay = relay;
     this.terminalId = terminalId;
     this.cardId = cardId;
+    this.#conversation = new HeldConversation(() => relay.openConversation(terminalId, cardId, 'provider').then((c) => c.conversationId));
   }
 
   async transmit(command: Uint8Array): Promise<Uint8Array> {
@@ -36,17 +38,10 @@ export class TerminalChannel implements CardChannel {
   async transmitScript(commands: readonly Uint8Array[]): Promise<Uint8Array[]> {
     if (this.#closed) throw new TransportError('CLOSED', 'this terminal channel is closed');
     try {
-      const opening = (this.#conversation ??= this.#relay.openConversation(this.terminalId, this.cardId, 'provider').then((c) => c.conversationId));
-      let id: string;
-      try {
-        id = await opening;
-      } catch (e) {
-        if (this.#conversation === opening) this.#conversation = undefined;
-        throw e;
-      }
+      const id = await this.#conversation.id();
       return await this.#relay.transmitScript(this.terminalId, this.cardId, commands, 'provider', id);
     } catch (e) {
-      if (e instanceof RelayError && e.code === 'CONVERSATION_NOT_HELD') this.#conversation = undefined;
+      if (e instanceof RelayError && e.code === 'CONVERSATION_NOT_HELD') this.#conversation.lost();
       throw toTransportError(e);
     }
   }
@@ -54,9 +49,7 @@ export class TerminalChannel implements CardChannel {
   /** End the conversation: the card goes to the next in line. */
   async close(): Promise<void> {
     this.#closed = true;
-    const opening = this.#conversation;
-    this.#conversation = undefined;
-    const id = await opening?.catch(() => undefined);
+    const id = await this.#conversation.release();
     if (id === undefined) return;
     try {
       this.#relay.closeConversation(this.terminalId, id);
