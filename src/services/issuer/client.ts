@@ -8,10 +8,25 @@
 import { fromHex } from '../../core/bytes.ts';
 import type { PrivilegeName } from '../../gp/privileges.ts';
 import type { PlatformClient } from '../../platform/http/client.ts';
-import type { SdKeySet } from '../sd-keys/key-set.ts';
+import type { KeySetKcvs, SdKeySet } from '../sd-keys/key-set.ts';
 import type { CardRoute } from '../common/deps.ts';
-import type { IssuerSsdView } from './manage.ts';
 import type { AsymmetricSdInfo, AsymmetricVariant, TrustPointKey } from '../sd-keys/asymmetric.ts';
+
+/** An SSD as the issuer's API shows it (`GET /v1/cards/{cardId}/ssds[/{aid}]`). */
+export interface IssuerSsdView {
+  readonly aid: string;
+  readonly providerId: string;
+  readonly managedBy: 'provider' | 'issuer';
+  readonly state: string;
+  readonly scp: number;
+  readonly kvn: number;
+  readonly kcvs: KeySetKcvs;
+  /** Whether the issuer holds keys of this SSD (issuer-managed, or until the hand-over is acknowledged). */
+  readonly keysHeld: boolean;
+  readonly keysExpireAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
 
 export interface SsdRequestAnswer {
   readonly cardId: string;

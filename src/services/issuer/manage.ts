@@ -18,25 +18,12 @@ import { runRotation, startRotation, type RotationFlow } from '../common/rotatio
 import { CREATE_SSD, type CreateSsdData } from './flows/create-ssd.ts';
 import { getCard, isdKeys } from './inventory.ts';
 import { issuerKeySlot, ISSUER_KEY_LIFETIME_MS } from './key-slot.ts';
+import type { IssuerSsdView } from './client.ts';
 
 export const ISSUER_ROTATE = 'issuer.rotate-keys';
 /** SD life cycle bit LOCKED (GPCS 2.3.1 Table 11-5). */
 const LOCKED = 0x80;
 
-export interface IssuerSsdView {
-  readonly aid: string;
-  readonly providerId: string;
-  readonly managedBy: 'provider' | 'issuer';
-  readonly state: string;
-  readonly scp: number;
-  readonly kvn: number;
-  readonly kcvs: KeySetKcvs;
-  /** Whether the issuer holds keys of this SSD (issuer-managed, or until the hand-over is acknowledged). */
-  readonly keysHeld: boolean;
-  readonly keysExpireAt: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
 
 interface SsdRow extends Record<string, string | number | null | Uint8Array> {
   card_id: string;

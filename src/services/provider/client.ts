@@ -12,5 +12,5 @@ export {
   terminalCommonName,
   type RelayScriptAnswer,
   type ServiceRequestView,
-} from './relay/api.ts';
-export { RelayError, isRelayErrorCode, type RelayErrorCode } from './relay/errors.ts';
+} from '../common/relay-api.ts';
+export { RelayError, isRelayErrorCode, type RelayErrorCode } from '../common/relay-errors.ts';

@@ -11,7 +11,7 @@ import type { CardChannel } from '../../../apdu/channel.ts';
 import { TransportError } from '../../../transport/errors.ts';
 import type { CardAccess } from '../../common/deps.ts';
 import { HeldConversation } from '../../common/held-conversation.ts';
-import { RelayError } from './errors.ts';
+import { RelayError } from '../../common/relay-errors.ts';
 import type { TerminalRelay } from './relay.ts';
 
 export class TerminalChannel implements CardChannel {

@@ -2,7 +2,7 @@
 export { terminalRelay, type TerminalRelayPluginOptions } from './plugin.ts';
 export { TerminalRelay, type TerminalRelayOptions, type ServiceRequestHandler, type RelayCaller } from './relay.ts';
 export { terminalCardAccess, TerminalChannel } from './card-access.ts';
-export { RelayError, RELAY_STATUS, relayProblem, type RelayErrorCode } from './errors.ts';
+export { RelayError, RELAY_STATUS, relayProblem, type RelayErrorCode } from '../../common/relay-errors.ts';
 export { type RelayFaults, requireTerminal } from './routes-terminal.ts';
 export {
   RELAY_PATHS,
@@ -17,4 +17,4 @@ export {
   type ServiceRequestBody,
   type ServiceRequestView,
   type ServiceRequestState,
-} from './api.ts';
+} from '../../common/relay-api.ts';

@@ -21,8 +21,8 @@ import { problemType } from '../../../platform/errors.ts';
 import { RamServerError as OtaError } from '../../../transport/ram-http/server-errors.ts';
 import { RamEndpoint } from '../../../transport/ram-http/server-session.ts';
 import { CardConversations, ConversationError, type CardConversationsOptions } from '../../common/card-conversations.ts';
-import { RELAY_PATHS, TERMINAL_ID, type ServiceRequestBody, type ServiceRequestView } from './api.ts';
-import { RelayError, type RelayErrorCode } from './errors.ts';
+import { RELAY_PATHS, TERMINAL_ID, type ServiceRequestBody, type ServiceRequestView } from '../../common/relay-api.ts';
+import { RelayError, type RelayErrorCode } from '../../common/relay-errors.ts';
 import { ServiceRequests, viewOf, type ServiceRequest } from './requests.ts';
 
 /**

@@ -8,7 +8,7 @@
 import { toHex } from '../../../core/bytes.ts';
 import { systemRandom, type RandomSource } from '../../../crypto/random.ts';
 import type { PrivilegeName } from '../../../gp/privileges.ts';
-import type { ServiceRequestState, ServiceRequestView } from './api.ts';
+import type { ServiceRequestState, ServiceRequestView } from '../../common/relay-api.ts';
 
 export interface ServiceRequest {
   readonly id: string;

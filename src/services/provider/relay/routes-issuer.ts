@@ -11,8 +11,8 @@
 import type { FastifyInstance } from 'fastify';
 import { fromHex, toHex } from '../../../core/bytes.ts';
 import { requirePeer } from '../../../platform/http/peer.ts';
-import { TERMINAL_ID, relayConversationAnswerSchema, relayConversationBodySchema, relayScriptAnswerSchema, relayScriptBodySchema, type RelayScriptBody } from './api.ts';
-import { relayProblem } from './errors.ts';
+import { TERMINAL_ID, relayConversationAnswerSchema, relayConversationBodySchema, relayScriptAnswerSchema, relayScriptBodySchema, type RelayScriptBody } from '../../common/relay-api.ts';
+import { relayProblem } from '../../common/relay-errors.ts';
 import type { TerminalRelay } from './relay.ts';
 
 const terminalParams = { type: 'object', required: ['terminalId'], properties: { terminalId: { type: 'string', pattern: TERMINAL_ID.source } } } as const;

@@ -20,8 +20,8 @@ import {
   terminalAgentId,
   terminalIdOf,
   type ServiceRequestBody,
-} from './api.ts';
-import { relayProblem } from './errors.ts';
+} from '../../common/relay-api.ts';
+import { relayProblem } from '../../common/relay-errors.ts';
 import type { TerminalRelay } from './relay.ts';
 
 /** Test hooks to cut a terminal's connection at chosen points (fault tests); never set in production. */

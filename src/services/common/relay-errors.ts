@@ -2,8 +2,8 @@
  * Typed errors of the provider's terminal relay, shared by its clients (the issuer's terminal access and
  * the provider's own flows). Each code has one problem+json status (`RELAY_STATUS`).
  */
-import { OpentsmError } from '../../../core/errors.ts';
-import { ProblemError } from '../../../platform/errors.ts';
+import { OpentsmError } from '../../core/errors.ts';
+import { ProblemError } from '../../platform/errors.ts';
 
 export type RelayErrorCode =
   /** The caller may not use this terminal now: no open service request for that card at that terminal. */

@@ -11,7 +11,7 @@
  * Issuer-facing (peer: one of the issuer names, default `issuer`):
  *   POST /v1/relay/terminals/<terminalId>/scripts  {cardId, apdus}  → 200 {responses}
  */
-import { PRIVILEGES, type PrivilegeName } from '../../../gp/privileges.ts';
+import { PRIVILEGES, type PrivilegeName } from '../../gp/privileges.ts';
 
 /** A terminal's id: letters and digits (it also appears in `X-Admin-From: //se-id/terminal/<id>`). */
 export const TERMINAL_ID = /^[A-Za-z0-9]{1,32}$/;
