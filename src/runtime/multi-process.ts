@@ -15,10 +15,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { DatabaseSettings, PlatformConfig } from '../platform/config/config.ts';
+import type { PlatformConfig } from '../platform/config/config.ts';
 import { PlatformClient } from '../platform/http/client.ts';
 import { FileKeyStore } from '../platform/keystore/file-kek.ts';
-import type { LogLevel } from '../platform/log/logger.ts';
 import { ensureCa, type CertificateAuthority } from '../platform/tls/ca.ts';
 import { ensureIdentity } from '../platform/tls/issue.ts';
 import { mutualTlsAgent } from '../platform/tls/options.ts';
@@ -35,24 +34,13 @@ import { registerPhones, registerProvider, type OperatorClients } from './regist
 import type { ServiceKind } from './service-main.ts';
 import type { PushTrigger } from '../transport/ram-http/trigger.ts';
 
+import type { PlatformOptions } from './platform.ts';
+
 const SERVICE_MAIN = new URL('./service-main.ts', import.meta.url).pathname;
 
-export interface MultiProcessOptions {
-  readonly dataDir: string;
-  /** Phones wanted; missing ones are manufactured and registered (default 10). */
-  readonly devices?: number;
-  readonly database?: DatabaseSettings;
-  /** 'default': the configured ports 7101…; 'any': free ports. */
-  readonly ports?: 'default' | 'any';
-  readonly logLevel?: LogLevel;
-  readonly providerId?: string;
-  /** Save phones' SE state in dataDir (default true). */
-  readonly persistPhones?: boolean;
-  /** Run the phones in this process, woken by long poll (default), or not at all (another process runs them). */
-  readonly phones?: 'in-process' | 'none';
-  /** Mount the provider's terminal relay (default true). */
-  readonly terminals?: boolean;
-  readonly registrationConcurrency?: number;
+/** The options of `startPlatform` that mean the same here (phones run in this process, woken as `wake` says). */
+export interface MultiProcessOptions
+  extends Pick<PlatformOptions, 'dataDir' | 'devices' | 'database' | 'ports' | 'logLevel' | 'providerId' | 'persistPhones' | 'phones' | 'terminals' | 'registrationConcurrency'> {
   /** How the OTA process wakes the phones: triggers over IPC to this process (default) or HTTPS long poll. */
   readonly wake?: 'ipc' | 'long-poll';
   /** With wake 'ipc': every trigger to this function instead of the phones here (phones run by another process). */
