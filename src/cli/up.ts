@@ -86,9 +86,9 @@ export async function runUp(argv: string[]): Promise<number> {
   out(`  phones          ${platform.phones.length} (${platform.manufactured} manufactured now)`);
   if ('processes' in platform) out(`  processes       ${platform.processes.map((p) => `${p.kind} ${p.pid}`).join(', ')}`);
   out(`  certificates    ${platform.config.tlsDir} (operator client certificate: operator.crt / operator.key)`);
-  out(`${READY_LINE} in ${((performance.now() - t0) / 1000).toFixed(1)} s — Ctrl-C to stop`);
-
-  await new Promise<void>((done) => {
+  // The handlers go in before the ready line: a SIGTERM sent as soon as the line is read must find them, or
+  // the default action kills the process mid-write (exit by signal, descriptor left behind).
+  const stopped = new Promise<void>((done) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
@@ -100,6 +100,9 @@ export async function runUp(argv: string[]): Promise<number> {
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  out(`${READY_LINE} in ${((performance.now() - t0) / 1000).toFixed(1)} s — Ctrl-C to stop`);
+
+  await stopped;
   await platform.close();
   out('opentsm: platform stopped');
   return 0;

@@ -118,7 +118,6 @@ export async function startServiceFromArgs(argv: readonly string[]): Promise<Run
 if (import.meta.main) {
   try {
     const running = await startServiceFromArgs(process.argv.slice(2));
-    process.stdout.write(JSON.stringify(running.line) + '\n');
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -135,6 +134,8 @@ if (import.meta.main) {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // The line goes out only once the handlers are in: a launcher may send SIGTERM as soon as it reads it.
+    process.stdout.write(JSON.stringify(running.line) + '\n');
     // Started with `--exit-with-parent` and stdin a pipe from the launcher: the pipe closes when the launcher dies
     // (even by SIGKILL), and the service stops with it instead of living on as an orphan.
     if (process.argv.includes('--exit-with-parent')) {
