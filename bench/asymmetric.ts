@@ -1,5 +1,5 @@
 /**
- * Asymmetric SSD hand-overs (ARCHITECTURE.md §4 flow 4) per second, SCP11a (P-256) against SCP10 (RSA-2048 and
+ * Asymmetric SSD hand-overs (docs/architecture.md §4 flow 4) per second, SCP11a (P-256) against SCP10 (RSA-2048 and
  * RSA-1024), and where the time goes.
  *
  *   npm run bench -- asymmetric [--handovers N] [--concurrency C] [--serial N]

@@ -1,5 +1,5 @@
 /**
- * The secure-element simulator: a GlobalPlatform 2.3.1 card at the APDU level (see ARCHITECTURE.md §3, card/).
+ * The secure-element simulator: a GlobalPlatform 2.3.1 card at the APDU level (see docs/architecture.md §3, card/).
  * Public API, by name.
  */
 export { SimulatedCard, createCard, serializeCard, defaultCatalogue, type SimulatedCardOptions, type ChangeListener } from './card.ts';

@@ -2,7 +2,7 @@
  * Extension points of the phone for later issues; empty for now. Each is optional on `Device`.
  */
 
-/** Service Provider Selector: the user's choice of provider (ARCHITECTURE.md §4 flows 1–2). */
+/** Service Provider Selector: the user's choice of provider (docs/architecture.md §4 flows 1–2). */
 export interface SpsHook {}
 
 /** NFC controller: routes contactless APDUs from a POS to the SE (card emulation). */

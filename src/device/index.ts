@@ -1,4 +1,4 @@
-/** The phone (ARCHITECTURE.md §3 device/): card + admin agent (RAM over HTTP) + hooks for SPS, NFC, commerce. */
+/** The phone (docs/architecture.md §3 device/): card + admin agent (RAM over HTTP) + hooks for SPS, NFC, commerce. */
 export { Device, defaultAgentId, type DeviceOptions, type PushSubscription, type ApduLogEntry } from './device.ts';
 export { DeviceFleet, type FleetOptions } from './fleet.ts';
 export { AdminAgent, type AdminAgentOptions, type SessionSummary } from './admin-agent.ts';

@@ -1,6 +1,6 @@
 /**
  * Start the CA service (certificates of SD public keys for SCP10/SCP11) as one service of a platform
- * (ARCHITECTURE.md §3 runtime/), and make the provider's CAs at first start: the operator creates them through
+ * (docs/architecture.md §3 runtime/), and make the provider's CAs at first start: the operator creates them through
  * the CA's client and their ids are kept in `<dataDir>/cas.json`.
  */
 import type { Agent } from 'node:https';

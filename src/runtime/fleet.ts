@@ -1,5 +1,5 @@
 /**
- * The simulated phones of a platform (ARCHITECTURE.md §1 device): the phones saved in the data folder, the
+ * The simulated phones of a platform (docs/architecture.md §1 device): the phones saved in the data folder, the
  * missing ones manufactured, and — when they run in this process — a DeviceFleet whose admin agents reach the
  * OTA server over PSK-TLS and wake up on its push gateway.
  */

@@ -1,4 +1,4 @@
-/** The composition root (ARCHITECTURE.md §3 runtime/): what the CLI, the scenarios and the benchmarks start. */
+/** The composition root (docs/architecture.md §3 runtime/): what the CLI, the scenarios and the benchmarks start. */
 export { startPlatform, DEFAULT_PROVIDER_ID, type Platform, type PlatformOptions } from './platform.ts';
 export { PLATFORM_FILE, PLATFORM_FORMAT, type PlatformDescriptor } from './descriptor.ts';
 export { anyPorts, platformConfig, withPeers, type PeerUrls, type PlatformBase, type PlatformUrls } from './peers.ts';

@@ -1,5 +1,5 @@
 /**
- * Start the issuer as one service of a platform (ARCHITECTURE.md §3 runtime/). Peers: the OTA admin API
+ * Start the issuer as one service of a platform (docs/architecture.md §3 runtime/). Peers: the OTA admin API
  * (cards over the air) and, for cards at a business terminal, the provider's terminal relay — its URL may be
  * known only once the provider listens (all-in-one process), so it is given as a function.
  */

@@ -1,5 +1,5 @@
 /**
- * Phones that wake up by HTTPS long poll (ARCHITECTURE.md §1 device; issue 8 §6): when the OTA server runs in
+ * Phones that wake up by HTTPS long poll (docs/architecture.md §1 device; issue 8 §6): when the OTA server runs in
  * another process, its push gateway cannot call the phones' handlers directly, so each phone keeps one
  * `GET /push?wait=…` open on the OTA server's PSK-TLS port (LongPollPushClient) and hands what arrives to its
  * admin agent. `LongPollSubscription` is the PushSubscription a DeviceFleet is given for that.

@@ -1,5 +1,5 @@
 /**
- * `startMultiProcess(options)`: the platform the way production runs it (issue 8 §6; ARCHITECTURE.md §3
+ * `startMultiProcess(options)`: the platform the way production runs it (issue 8 §6; docs/architecture.md §3
  * runtime/) — the OTA server, the CA service, the issuer and the provider each in its own Node process
  * (service-main.ts, started with this process's `process.execPath`), the phones in this process, woken by the
  * OTA process's push triggers over IPC (the simulated SMS gateway; default) or by HTTPS long poll. The counterpart of startPlatform (one process); it returns the same kind of handle: URLs, the

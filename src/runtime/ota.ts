@@ -1,6 +1,6 @@
 /**
  * Start the OTA server (RAM over HTTP on PSK-TLS + admin API on mutual TLS) as one service of a platform
- * (ARCHITECTURE.md §3 runtime/, §6 the wire). It calls no peer; the issuer and the provider call it.
+ * (docs/architecture.md §3 runtime/, §6 the wire). It calls no peer; the issuer and the provider call it.
  */
 import type { PlatformConfig } from '../platform/config/config.ts';
 import type { PushGateway } from '../services/ota/push.ts';

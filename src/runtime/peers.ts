@@ -1,6 +1,6 @@
 /**
  * Where the services of one platform listen, and the configuration each service is started with
- * (ARCHITECTURE.md §3 runtime/). A service finds its peers through `config.services`; `withPeers` writes the
+ * (docs/architecture.md §3 runtime/). A service finds its peers through `config.services`; `withPeers` writes the
  * peers' URLs there, so the same start function serves the all-in-one process (peers' URLs known once they
  * listen) and one service per process (peers' URLs given on the command line or in a file). Every service and
  * peer certificate comes from the platform's internal CA in `config.tlsDir` (mutual TLS, one trust root).

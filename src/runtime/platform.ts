@@ -1,6 +1,6 @@
 /**
  * `startPlatform(options)`: the whole platform in one process, as `opentsm up`, the scenarios and the
- * provisioning bench run it (ARCHITECTURE.md §3 runtime/) — the OTA server, the CA service, the issuer and the
+ * provisioning bench run it (docs/architecture.md §3 runtime/) — the OTA server, the CA service, the issuer and the
  * provider with its terminal relay (mutual TLS between them, certificates from the internal CA made at first
  * start in `<dataDir>/tls`), and N simulated phones. Each service is started by its own function (ota.ts,
  * ca.ts, issuer.ts, provider.ts) given its configuration and its peers' URLs, so that a launcher can as well

@@ -1,5 +1,5 @@
 /**
- * Start the provider (with its business-terminal relay) as one service of a platform (ARCHITECTURE.md §3
+ * Start the provider (with its business-terminal relay) as one service of a platform (docs/architecture.md §3
  * runtime/). Peers: the issuer (SSD requests), the OTA admin API (cards over the air) and the CA service
  * (certificates of asymmetric SSDs, with the provider's CAs there).
  */

@@ -1,5 +1,5 @@
 /**
- * What the operator does at first start of a platform, through the services' APIs (ARCHITECTURE.md §3
+ * What the operator does at first start of a platform, through the services' APIs (docs/architecture.md §3
  * runtime/): register the provider with its business permissions at the issuer, each card with the issuer
  * and each phone with the OTA server. Every call is idempotent (an existing registration is kept), so a
  * restart registers only what is missing.

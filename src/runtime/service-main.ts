@@ -1,5 +1,5 @@
 /**
- * One service of the platform in this process (ARCHITECTURE.md §3 runtime/: "one service per process"; issue 8
+ * One service of the platform in this process (docs/architecture.md §3 runtime/: "one service per process"; issue 8
  * §6 runs issuer, provider, OTA and CA each in its own process). The building block of a multi-process
  * launcher:
  *

@@ -1,5 +1,5 @@
 /**
- * The business terminal (ARCHITECTURE.md §1 `terminal`): a contact/contactless reader at a provider's
+ * The business terminal (docs/architecture.md §1 `terminal`): a contact/contactless reader at a provider's
  * counter, connected to the provider over mutual TLS with the certificate `terminal.<id>` from the
  * internal CA. It relays the platforms' APDUs to the card in the reader (`TerminalAgent`: RAM over HTTP,
  * long poll, resume) and lets the user ask for an application (`requestService`): the terminal reads the

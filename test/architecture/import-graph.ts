@@ -1,5 +1,5 @@
 /**
- * The import graph of `src/` and the layering rules of ARCHITECTURE.md §3, for test/architecture/imports.test.ts.
+ * The import graph of `src/` and the layering rules of docs/architecture.md §3, for test/architecture/imports.test.ts.
  * `collectImports` reads every static `import … from`, `export … from`, side-effect `import '…'` and dynamic
  * `import('…')` of every .ts file (comments and string contents aside), resolves relative specifiers to paths
  * under src/; `violations` checks each edge against the rules and names the file and line of each break.
@@ -135,7 +135,7 @@ export function collectImports(srcDir: string): ImportEdge[] {
 export const LIBRARY_LAYERS = ['core', 'crypto', 'apdu', 'gp', 'scp'] as const;
 
 /**
- * Node built-ins the pure library (core … scp) may use: they run in a browser too (ARCHITECTURE.md §3), so no
+ * Node built-ins the pure library (core … scp) may use: they run in a browser too (docs/architecture.md §3), so no
  * file system, sockets, processes or paths. `node:crypto` is allowed explicitly: `src/crypto` is "every
  * primitive, on node:crypto" (§3), and a browser build maps it onto WebCrypto / a polyfill; `node:buffer`
  * likewise has a browser polyfill.
@@ -206,7 +206,7 @@ export function ruleBroken(edge: ImportEdge): string | undefined {
   }
   if (edge.to.startsWith('../')) return `imports ${edge.to}, outside src/`;
   const toTop = topOf(edge.to);
-  if (allowed === undefined) return `${fromTop}/ is not a known folder of src/ (ARCHITECTURE.md §3)`;
+  if (allowed === undefined) return `${fromTop}/ is not a known folder of src/ (docs/architecture.md §3)`;
   if (toTop !== fromTop && !allowed.includes(toTop)) {
     return `${fromTop} may not import ${toTop} (allowed: ${allowed.length === 0 ? 'nothing below it' : allowed.join(', ')})`;
   }

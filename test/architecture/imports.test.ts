@@ -1,5 +1,5 @@
 /**
- * The layering of ARCHITECTURE.md §3, held by a test: every import of every .ts file under src/ (static,
+ * The layering of docs/architecture.md §3, held by a test: every import of every .ts file under src/ (static,
  * `export … from`, side-effect and dynamic `import()`), resolved, checked against the allowed directions
  * (test/architecture/import-graph.ts states them). Every violation is printed with file:line. The second half
  * proves the checker can fail: synthetic forbidden edges, one per rule.
@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectImports, formatViolation, importsOf, violations, SRC_DIR, type ImportEdge } from './import-graph.ts';
 
-test('src/ has no import in a forbidden direction (ARCHITECTURE.md §3)', () => {
+test('src/ has no import in a forbidden direction (docs/architecture.md §3)', () => {
   const edges = collectImports(SRC_DIR);
   assert.ok(edges.length > 1000, `only ${edges.length} imports found: is SRC_DIR right (${SRC_DIR})?`);
   const found = violations(edges).map(formatViolation);

@@ -1,5 +1,5 @@
 /**
- * ARCHITECTURE.md §5 / issue 3 item 9: the SSD hand-over (issuer creates the SSD, delivers its initial keys
+ * docs/architecture.md §5 / issue 3 item 9: the SSD hand-over (issuer creates the SSD, delivers its initial keys
  * through the ISD, extradites it; the provider replaces the keys) and the key rotation are cut after — and
  * before — every single APDU; every run, resumed, ends with the card and both platforms agreeing on the keys.
  */

@@ -1,5 +1,5 @@
 /**
- * Scenario `asymmetric-ssd` (ARCHITECTURE.md §4 flow 4): for each of N phones the provider asks for an SSD whose
+ * Scenario `asymmetric-ssd` (docs/architecture.md §4 flow 4): for each of N phones the provider asks for an SSD whose
  * keys the card generates (`POST /v1/cards/{id}/asymmetric-ssds`, SCP11a, SCP11c or SCP10) — it reads the ICCID
  * over OTA, the issuer creates the SSD with the provider CA's trust point, the provider re-keys it in its own
  * session, has the new key certified and installs the certificate and its applet. Then, with public data only:

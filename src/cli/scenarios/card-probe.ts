@@ -1,6 +1,6 @@
 /**
  * What the card itself says about an SD's keys, asked without any key of the platforms (an operator's view,
- * ARCHITECTURE.md §2): SELECT the SD, then INITIALIZE UPDATE naming key version `kvn` (GPCS 2.3.1 §11.8,
+ * docs/architecture.md §2): SELECT the SD, then INITIALIZE UPDATE naming key version `kvn` (GPCS 2.3.1 §11.8,
  * SCP03 §7.1.1, SCP02 E.5.1.4) with throw-away host keys. A card that holds that key version answers its key
  * information and a card cryptogram (which the throw-away keys cannot verify: present); a card that does not
  * answers '6A88' referenced data not found (absent). Nothing is authenticated, nothing on the card changes.

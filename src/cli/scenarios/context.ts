@@ -2,7 +2,7 @@
  * What a scenario works with, whether the platform runs in this process (a temporary one) or is a running
  * `opentsm up` found through its data folder: the operator's clients, the phones (ICCIDs and the factory's
  * ISD keys), a card channel over the OTA path for probes, and how key expiry is brought about. A scenario sees
- * only what an operator sees (ARCHITECTURE.md §3): the services' read APIs over mutual TLS (an SSD's state, key
+ * only what an operator sees (docs/architecture.md §3): the services' read APIs over mutual TLS (an SSD's state, key
  * version and KCVs — never keys) and the card itself; it never opens a service's database.
  */
 import { readFile } from 'node:fs/promises';

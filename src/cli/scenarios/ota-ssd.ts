@@ -1,5 +1,5 @@
 /**
- * Scenario `ota-ssd` (ARCHITECTURE.md §4 flow 3 over the air): for each of N phones the provider asks for an
+ * Scenario `ota-ssd` (docs/architecture.md §4 flow 3 over the air): for each of N phones the provider asks for an
  * SSD (`POST /v1/cards/{id}/ssds`, route OTA) — the issuer creates it through the ISD, delivers its initial
  * keys, hands it over; the provider replaces them. Then, as an operator sees it: the KCVs answered are those the
  * provider's API reports; the card holds the key version the provider reports (INITIALIZE UPDATE, card-probe.ts)

@@ -1,5 +1,5 @@
 /**
- * Scenario `rotate-keys` (ARCHITECTURE.md §4 flow 3, the four rotation cases): after `ota-ssd` on N phones,
+ * Scenario `rotate-keys` (docs/architecture.md §4 flow 3, the four rotation cases): after `ota-ssd` on N phones,
  *   1. provider-managed SSD, forced rotation (provider API);
  *   2. provider-managed SSD, rotation on expiry (keys_expire_at in the past → the provider's expiry sweep);
  *   3. an issuer-managed SSD requested by the provider, forced rotation (issuer API, operator);

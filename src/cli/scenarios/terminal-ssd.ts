@@ -1,5 +1,5 @@
 /**
- * Scenario `terminal-ssd` (ARCHITECTURE.md §4 flow 3 through a business terminal): a card at the provider's
+ * Scenario `terminal-ssd` (docs/architecture.md §4 flow 3 through a business terminal): a card at the provider's
  * counter (a fresh card, registered with the issuer by the operator), a Terminal with the card in its reader
  * and a certificate from the platform's CA; the user asks for the service (`requestService`) → the provider
  * takes an SSD over through the terminal (the issuer's APDUs reach the ISD through provider relay and

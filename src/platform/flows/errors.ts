@@ -1,5 +1,5 @@
 /**
- * Errors of platform flows (ARCHITECTURE.md §5): a decision of a flow step — a business rule, a conflict with
+ * Errors of platform flows (docs/architecture.md §5): a decision of a flow step — a business rule, a conflict with
  * what exists, a card that refused or holds unknown keys. `step` tells where the flow stopped. Every FlowError
  * is final for the flow runner (runner.ts): asking again gets the same answer.
  */

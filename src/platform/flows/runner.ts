@@ -1,5 +1,5 @@
 /**
- * The one flow runner (ARCHITECTURE.md §5 "persisted flows"): every flow that talks to a card runs its steps
+ * The one flow runner (docs/architecture.md §5 "persisted flows"): every flow that talks to a card runs its steps
  * through `runFlow`, so that recording, resuming and failing mean the same thing in every service.
  *
  * Step loop and record-before-do. A flow is a table of named steps. The runner runs the step the flow record

@@ -1,5 +1,5 @@
 /**
- * Persisted flows (ARCHITECTURE.md §5): a flow that talks to a card records the step it is about to do
+ * Persisted flows (docs/architecture.md §5): a flow that talks to a card records the step it is about to do
  * before doing it, so that after a crash or a cut connection it can resume — or reconcile by asking the
  * card — from that step. This is the table and its operations; the steps belong to each service.
  *

@@ -1,5 +1,5 @@
 /**
- * One migration written once for both SQL dialects of the platform (ARCHITECTURE.md §5: node:sqlite and
+ * One migration written once for both SQL dialects of the platform (docs/architecture.md §5: node:sqlite and
  * PostgreSQL run the same schema): `both((t) => sql)` renders it with each dialect's names for the column
  * types that differ (`t.blob`: BLOB in SQLite, BYTEA in PostgreSQL).
  */

@@ -1,5 +1,5 @@
 /**
- * How the platforms reach a card (ARCHITECTURE.md §2: only APDUs over a transport). Over the air, through the
+ * How the platforms reach a card (docs/architecture.md §2: only APDUs over a transport). Over the air, through the
  * OTA server's admin API (`POST /devices/{id}/scripts`, device id = card id; `otaCardAccess` in the OTA's
  * client, services/ota/client.ts); through a provider's business
  * terminal (wired by the terminal service: any `CardAccess` for `{ kind: 'terminal' }` routes).

@@ -1,6 +1,6 @@
 /**
  * The fingerprint of an SD or OCE public key, as the CA records it in its certificate views and the issuer and
- * the provider compare it (ARCHITECTURE.md §4 flow 4): SHA-256 (upper-case hex) of the key's canonical bytes,
+ * the provider compare it (docs/architecture.md §4 flow 4): SHA-256 (upper-case hex) of the key's canonical bytes,
  * the EC point, or modulus ‖ exponent.
  */
 import { createHash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/flows/{flowId}`: what an operator (or the flow's owner) may know of a persisted flow
- * (ARCHITECTURE.md §5): its kind, subject, step, status, attempts and last error — never its data (which may
+ * (docs/architecture.md §5): its kind, subject, step, status, attempts and last error — never its data (which may
  * hold key check values and references the console has no use for). Mounted by the issuer and the provider;
  * each decides who may see a flow (`visible`); a flow the caller may not see is 404, as one that does not exist.
  */

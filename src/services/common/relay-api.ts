@@ -1,5 +1,5 @@
 /**
- * The wire contract of the provider's terminal relay (ARCHITECTURE.md §4 flow 3): paths, JSON schemas and
+ * The wire contract of the provider's terminal relay (docs/architecture.md §4 flow 3): paths, JSON schemas and
  * body types, shared by the relay (server side) and its two kinds of client — the business terminal
  * (src/terminal) and the issuer (src/services/issuer/terminal-access.ts). Sans-IO.
  *

@@ -1,7 +1,7 @@
 /**
  * Key rotation of a security domain, shared by the issuer (issuer-managed SSDs) and the provider
  * (provider-managed SSDs): on expiry or by force. "A key rotation never leaves a card whose keys the
- * platform does not know" (ARCHITECTURE.md §5):
+ * platform does not know" (docs/architecture.md §5):
  *
  *   prepare   the next key set is generated and sealed as `pending` next to `current` (one transaction)
  *   replace   ask the card which one it holds (INITIALIZE UPDATE, card cryptogram checked): `pending` →

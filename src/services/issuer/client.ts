@@ -35,7 +35,7 @@ export interface SsdRequestAnswer {
   readonly flowId: string;
 }
 
-/** `POST /v1/asymmetric-ssd-requests`: an asymmetric SSD for the calling provider (ARCHITECTURE.md §4 flow 4). */
+/** `POST /v1/asymmetric-ssd-requests`: an asymmetric SSD for the calling provider (docs/architecture.md §4 flow 4). */
 export interface AsymmetricSsdRequest {
   readonly cardId: string;
   readonly aid: string;

@@ -1,5 +1,5 @@
 /**
- * The issuer's management of SSDs it created (ARCHITECTURE.md §1 `issuer`): what it knows of them, lock /
+ * The issuer's management of SSDs it created (docs/architecture.md §1 `issuer`): what it knows of them, lock /
  * unlock (SET STATUS) and delete (DELETE) through the ISD, and key rotation of issuer-managed SSDs. Each card
  * operation asks the card first (GET STATUS), so a repeat after a cut connection finds the work done and
  * only records it; each change is audited in the transaction that records it.

@@ -1,5 +1,5 @@
 /**
- * The issuer's `CardAccess` for cards at a provider's counter (ARCHITECTURE.md §4 flow 3): the issuer's
+ * The issuer's `CardAccess` for cards at a provider's counter (docs/architecture.md §4 flow 3): the issuer's
  * APDUs travel issuer → provider (relay, mutual TLS with the issuer's certificate) → terminal → card.
  * The channel holds the card in the terminal (one relay conversation, issue 8 §2) from its first script
  * until `close()`: each script is a `POST /v1/relay/terminals/<id>/conversations/<cid>/scripts`. The provider

@@ -1,5 +1,5 @@
 /**
- * The OTA server's typed client (ARCHITECTURE.md §3: actors meet only through their clients).
+ * The OTA server's typed client (docs/architecture.md §3: actors meet only through their clients).
  * `RemoteOtaChannel`: a `CardChannel` onto a phone through the OTA server's admin API (admin-api.ts), for
  * services in other processes. Problem codes come back as `OtaError`s with the same codes as in-process.
  * `otaCardAccess`: the issuer's and the provider's way to reach cards over the air.

@@ -1,4 +1,4 @@
-/** The OTA server (ARCHITECTURE.md §1 `ota`): RAM over HTTP on PSK-TLS, platform channels, admin API. */
+/** The OTA server (docs/architecture.md §1 `ota`): RAM over HTTP on PSK-TLS, platform channels, admin API. */
 export { OtaServer, MAX_SCRIPT_COMMANDS, type OtaServerOptions, type ScriptOptions } from './ota-server.ts';
 export { OtaChannel, type OtaChannelOptions, type ScriptTransmitter } from './channel.ts';
 export { OtaError, type OtaErrorCode } from './errors.ts';

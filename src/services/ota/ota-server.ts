@@ -1,5 +1,5 @@
 /**
- * The OTA server (ARCHITECTURE.md §1 `ota`): the only path from platforms to phones. Platform code asks for
+ * The OTA server (docs/architecture.md §1 `ota`): the only path from platforms to phones. Platform code asks for
  * `channel(deviceId)` — a `CardChannel` whose `transmit(apdu)` becomes a one-command RAM over HTTP script —
  * or `transmitScript(deviceId, apdus)`; the device is woken up by a push, its admin agent connects over
  * PSK-TLS and fetches the script (see transport/ram-http/server-session.ts for sessions, resumption and the no-double-execution

@@ -1,5 +1,5 @@
 /**
- * The provider's typed client surface for other platforms (ARCHITECTURE.md §3: actors meet only through their
+ * The provider's typed client surface for other platforms (docs/architecture.md §3: actors meet only through their
  * clients): the wire of the business-terminal relay — as an issuer calls it (`POST /v1/relay/terminals/{id}/scripts`,
  * its limits, answers and problem codes; issuer/terminal-access.ts is built on it) and as a business terminal
  * (src/terminal) calls it (paths, certificate names, service request views).

@@ -1,5 +1,5 @@
 /**
- * Asymmetric SSDs (ARCHITECTURE.md §4 flow 4): what the issuer and the provider agree on about an SSD whose
+ * Asymmetric SSDs (docs/architecture.md §4 flow 4): what the issuer and the provider agree on about an SSD whose
  * keys are generated on the card — the protocol variant, the key references, and the SD information the
  * issuer hands over (public data only). Key references (KVN / KID) used by opentsm:
  *

@@ -2,7 +2,7 @@
  * What the issuer and provider platforms do with a security domain's keys, over any CardChannel
  * (OTA, terminal, PC/SC): open the SD, probe which key set it holds, deliver an initial key set through
  * the ISD, replace a key set. Each operation is one card exchange sequence; the flows that call them
- * record their step before each one and reconcile with `probeKeySet` after a cut (ARCHITECTURE.md §5).
+ * record their step before each one and reconcile with `probeKeySet` after a cut (docs/architecture.md §5).
  */
 import type { CardChannel } from '../../apdu/channel.ts';
 import { ApduError } from '../../apdu/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * An in-process world for the asymmetric SSD flow (ARCHITECTURE.md §4 flow 4): one simulated phone card (with
+ * An in-process world for the asymmetric SSD flow (docs/architecture.md §4 flow 4): one simulated phone card (with
  * its ICCID) reached through a cuttable channel that records every APDU and answer, the issuer's, the
  * provider's and the CA's databases, keystores and audit logs, the provider's CAs (SCP11 P-256 and SCP10), and
  * ports that call the issuer's and the CA's functions directly (HTTP is tested separately).

@@ -1,5 +1,5 @@
 /**
- * The issuer's asymmetric SSD routes in-process (app.inject; ARCHITECTURE.md §4 flow 4):
+ * The issuer's asymmetric SSD routes in-process (app.inject; docs/architecture.md §4 flow 4):
  *   POST /v1/asymmetric-ssd-requests             a provider gets an SSD whose key pair the card generates (SCP11a,
  *                                                SCP11c, SCP10) and the SD information (public data only)
  *   GET  /v1/cards/{cardId}/ssds/{aid}/sd-info   the same SD information, for its provider only

@@ -1,5 +1,5 @@
 /**
- * The provider's asymmetric SSD route in-process (app.inject; ARCHITECTURE.md §4 flow 4):
+ * The provider's asymmetric SSD route in-process (app.inject; docs/architecture.md §4 flow 4):
  *   POST /v1/cards/{cardId}/asymmetric-ssds   ICCID read over OTA, the issuer creates the SSD with the provider
  *                                             CA's trust point, the provider re-keys, certifies, installs → 201
  * The issuer and the CA are called as functions (test/services/asymmetric/world.ts); HTTP between the platforms

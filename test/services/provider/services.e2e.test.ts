@@ -1,5 +1,5 @@
 /**
- * End to end over real sockets (ARCHITECTURE.md §4 flow 3 over OTA): the issuer and provider services started
+ * End to end over real sockets (docs/architecture.md §4 flow 3 over OTA): the issuer and provider services started
  * from a PlatformConfig (SQLite files, file KEK, internal CA, mutual TLS between them), the OTA server with a
  * simulated phone behind its admin agent (PSK-TLS), and the OTA admin API (mutual TLS) the services reach cards
  * through; the operator registers the phone's PSK with the OTA service.

@@ -1,5 +1,5 @@
 /**
- * The provider's terminal relay over real mutual-TLS sockets (ARCHITECTURE.md §4 flow 3): the provider
+ * The provider's terminal relay over real mutual-TLS sockets (docs/architecture.md §4 flow 3): the provider
  * and the issuer reach a card held at a business terminal; who may use the terminal is decided by the
  * certificate identity and by the open service request.
  */

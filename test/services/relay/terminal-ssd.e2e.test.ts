@@ -1,5 +1,5 @@
 /**
- * End to end over real sockets (ARCHITECTURE.md §4 flow 3 through a business terminal): the user asks for an
+ * End to end over real sockets (docs/architecture.md §4 flow 3 through a business terminal): the user asks for an
  * application at the provider's terminal → the provider's take-over flow → the issuer creates the SSD and
  * sends its initial keys through provider relay and terminal to the ISD → hand-over → the provider replaces
  * the initial keys through the terminal. Afterwards the card (asked by APDUs) holds the SSD with the

@@ -1,5 +1,5 @@
 /**
- * Issuer side of an asymmetric SSD (ARCHITECTURE.md §4 flow 4). The SSD is installed, given the issuer's
+ * Issuer side of an asymmetric SSD (docs/architecture.md §4 flow 4). The SSD is installed, given the issuer's
  * temporary set-up key set and extradited exactly like a symmetric one (create-ssd.ts); then, instead of
  * handing keys over, the `generate` step opens the SSD with the set-up keys and, in one script:
  *

@@ -1,6 +1,6 @@
 /**
  * Issuer flow: create a supplementary security domain for a provider and hand it over
- * (ARCHITECTURE.md §4 flow 3). Steps, each recorded before it is done; a flow resumed after a failure or a
+ * (docs/architecture.md §4 flow 3). Steps, each recorded before it is done; a flow resumed after a failure or a
  * restart reconciles each step by asking the card first (a flow this process drives without failure knows
  * the card's state and skips the probes). One ISD secure channel serves the steps of a run.
  *

@@ -1,5 +1,5 @@
 /**
- * The issuer's routes for asymmetric SSDs (ARCHITECTURE.md §4 flow 4). Providers only (peer = provider id):
+ * The issuer's routes for asymmetric SSDs (docs/architecture.md §4 flow 4). Providers only (peer = provider id):
  *
  *   POST /v1/asymmetric-ssd-requests               (Idempotency-Key) create an SSD whose keys are generated on the
  *        card: permissions checked, card found by ICCID, INSTALL + set-up keys + extradition through the ISD over

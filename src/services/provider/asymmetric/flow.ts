@@ -1,5 +1,5 @@
 /**
- * Provider flow: an asymmetric SSD over the air (ARCHITECTURE.md §4 flow 4). Each step is recorded before the
+ * Provider flow: an asymmetric SSD over the air (docs/architecture.md §4 flow 4). Each step is recorded before the
  * next; a resumed flow (not driven by this process without failure) asks the card before acting.
  *
  *   probe                one script over OTA: SELECT the ISD, GET DATA '5A' (ICCID — must be the card asked for),

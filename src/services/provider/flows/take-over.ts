@@ -1,5 +1,5 @@
 /**
- * Provider flow: get a supplementary security domain on a card and take it over (ARCHITECTURE.md §4 flow 3):
+ * Provider flow: get a supplementary security domain on a card and take it over (docs/architecture.md §4 flow 3):
  *
  *   request      ask the issuer to create the SSD (idempotent: the issuer keys it by card and AID); the issuer
  *                runs its flow through the card's route (OTA or this provider's terminal) up to hand-over

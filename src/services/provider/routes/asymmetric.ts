@@ -1,5 +1,5 @@
 /**
- * The provider's route for asymmetric SSDs (ARCHITECTURE.md §4 flow 4; callers: the provider's own clients):
+ * The provider's route for asymmetric SSDs (docs/architecture.md §4 flow 4; callers: the provider's own clients):
  *
  *   POST /v1/cards/{cardId}/asymmetric-ssds   (Idempotency-Key) get an SSD whose keys the card generates: ICCID
  *        read over OTA, the issuer creates the SSD with the provider CA's trust point, the provider re-keys it,
