@@ -6,6 +6,7 @@
 import { fromHex, toHex } from '../../core/bytes.ts';
 import { systemRandom, type RandomSource } from '../../crypto/random.ts';
 import type { Database, Row } from '../../platform/storage/database.ts';
+import { StorageError } from '../../platform/storage/errors.ts';
 import type { Auditor, Sealer } from '../common/deps.ts';
 import { CaError } from './errors.ts';
 import { ALGORITHMS, DEFAULT_ALGORITHM, generateCa, rsaNumbersOf, sealPrivateKey, sha256Hex, type CaAlgorithm, type CaKind } from './keys.ts';
@@ -74,6 +75,13 @@ export async function createCa(deps: CaDeps, owner: string, kind: CaKind, algori
         details: { caId, owner, kind, algorithm, publicKeyFingerprint: sha256Hex(generated.publicKey), certificateFingerprint: sha256Hex(generated.certificate) },
       });
     });
+  } catch (e) {
+    // Two creations racing past the SELECT above (PostgreSQL, read committed): the unique index (owner, kind)
+    // refuses the second INSERT — the same answer as when the first one was already there.
+    if (e instanceof StorageError && e.code === 'UNIQUE_VIOLATION') {
+      throw new CaError('ALREADY_EXISTS', `${owner} already has a ${kind} CA (${(await caOf(deps.db, owner, kind)) ?? 'created concurrently'}); there is one CA per owner and kind`);
+    }
+    throw e;
   } finally {
     generated.privateKey.fill(0);
   }

@@ -183,6 +183,20 @@ forEachDatabase('SCP10 CA: issue, verifyCertificate against the trust point, rev
   }
 }, { timeout: 120_000 });
 
+forEachDatabase('concurrent createCa for one owner and kind: exactly one CA, every other call ALREADY_EXISTS (never a storage error)', async ({ db }) => {
+  const h = await makeCaHarness(db);
+  try {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => createCa(h.deps, 'shop', 'scp11')));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results) {
+      if (r.status === 'rejected') assert.ok(r.reason instanceof CaError && r.reason.code === 'ALREADY_EXISTS', String(r.reason));
+    }
+    assert.equal((await db.query("SELECT ca_id FROM cas WHERE owner = 'shop'")).length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
 forEachDatabase('createCa refuses bad owners, kinds and algorithms without writing', async ({ db }) => {
   const h = await makeCaHarness(db);
   try {
