@@ -27,6 +27,11 @@ export interface DurableFileOptions {
   readonly blocking?: boolean;
 }
 
+/** A programming error, not a user's: a missing path would otherwise become a file named "undefined" in the cwd. */
+function checkPath(file: unknown): void {
+  if (typeof file !== 'string' || file === '') throw new TypeError(`durable file: a path is required (got ${String(file)})`);
+}
+
 /** `file`'s temp files of processes that are gone: `<name>.<pid>.tmp`. */
 function staleTemps(file: string): string[] {
   const dir = dirname(file);
@@ -54,6 +59,7 @@ function staleTemps(file: string): string[] {
 
 /** Write `text` to `file` atomically and durably, synchronously (one-off saves: creation, registration). */
 export function writeFileDurablySync(file: string, text: string, options: DurableFileOptions = {}): void {
+  checkPath(file);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', options.mode ?? 0o600);
   try {
@@ -77,6 +83,7 @@ export function writeFileDurablySync(file: string, text: string, options: Durabl
 
 /** Write `text` to `file` atomically and durably (async: the event loop stays free during the fsyncs). */
 export async function writeFileDurably(file: string, text: string, options: DurableFileOptions = {}): Promise<void> {
+  checkPath(file);
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w', options.mode ?? 0o600);
   try {
@@ -109,6 +116,7 @@ export class DurableFile {
 
   /** `file` holds the current content already (or will be created by the first sync); stale temp files are removed. */
   constructor(file: string, options: DurableFileOptions = {}) {
+    checkPath(file);
     this.file = file;
     this.#options = options;
     for (const t of staleTemps(file)) {

@@ -16,7 +16,13 @@ import { InProcessChannel } from '../../../src/transport/in-process.ts';
 import { putKeySet } from '../helpers.ts';
 import { journalState, keysOf, kvnOf } from './keys.ts';
 
-const [cardFile, journal] = process.argv.slice(2) as [string, string];
+const [cardFileArg, journalArg] = process.argv.slice(2) as [string | undefined, string | undefined];
+if (cardFileArg === undefined || journalArg === undefined) {
+  process.stderr.write('usage: rotate-child.ts CARD_FILE JOURNAL_FILE (a child of test/card/persist-fault.test.ts)\n');
+  process.exit(2);
+}
+const cardFile: string = cardFileArg;
+const journal: string = journalArg;
 
 function record(line: string): void {
   appendFileSync(journal, `${line}\n`);
